@@ -1,0 +1,34 @@
+# The course's commands. Each target creates (or reuses) the virtualenv in $(VENV) first.
+#   make run    execute every lecture headless, write HTML to build/lectures/, print a status table
+#   make test   the full test suite (the command CI runs)
+#   make lab    open JupyterLab on the course
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of PyTorch that the course machines hold on disk. Elsewhere, pick the build you want,
+# e.g. `make test TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cpu"`.
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: setup run test lab clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet $(TORCH_SPEC)
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/python scripts/run_lectures.py
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lab: setup
+	$(BIN)/jupyter lab
+
+clean:
+	rm -rf build .pytest_cache .hypothesis

@@ -1,0 +1,231 @@
+"""Minibatch training (lecture 06): one loop covers batch, stochastic and minibatch gradient descent.
+
+With T training samples and a batch size K, an epoch visits every sample once in ⌈T/K⌉ steps
+
+    θ ← θ − η · (1/K) Σ_{k in batch} ∇θ ℓ(x_k, y_k; θ)
+
+``batch_size=None`` (or T) is batch gradient descent, ``batch_size=1`` is stochastic gradient descent and
+anything between is minibatch gradient descent. The optimizer decides what "θ ← θ − η g" means (SGD,
+momentum, Adam, ...); the loop below is the same for all of them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from tqdm import tqdm
+
+from ._checks import as_rng
+from .layers import Module
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite: usually a learning rate that is too large."""
+
+
+class History:
+    """Per-epoch records of a :func:`fit` run: ``history.history["loss"][e]`` is the loss of epoch e.
+
+    Keys: ``loss``, ``accuracy`` (training, averaged over the epoch's batches while the weights move),
+    ``val_loss`` and ``val_accuracy`` (on the validation set after the epoch), and ``lr`` (the learning rate
+    used during the epoch). Lists stay empty when a value does not apply (no validation set, or a regression
+    target where accuracy means nothing).
+    """
+
+    KEYS = ("loss", "val_loss", "accuracy", "val_accuracy", "lr")
+
+    def __init__(self):
+        self.history = {key: [] for key in self.KEYS}
+
+    def __getitem__(self, key):
+        return self.history[key]
+
+    @property
+    def epochs(self) -> int:
+        return len(self.history["loss"])
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v and k != "lr")
+        return f"History(epochs={self.epochs}{', ' if last else ''}{last})"
+
+
+def iterate_minibatches(X, y=None, batch_size=32, shuffle=True, rng=None):
+    """Yield ``(X_batch, y_batch)`` pairs that cover every sample once (the last batch may be smaller).
+
+    Shuffling permutes the *samples* (a fresh permutation each call), not just the order of fixed batches.
+    ``batch_size=None`` yields the whole set as one batch. ``y`` may be ``None`` (then ``y_batch`` is None).
+    """
+    X = np.asarray(X)
+    n = X.shape[0] if X.ndim else 0
+    if X.ndim < 1 or n == 0:
+        raise ValueError(f"X must have shape (n_samples, ...) with n_samples ≥ 1, got shape {X.shape}")
+    if y is not None:
+        y = np.asarray(y)
+        if y.shape[:1] != (n,):
+            raise ValueError(f"y must have {n} rows to match X of shape {X.shape}, got shape {y.shape}")
+    if batch_size is None:
+        batch_size = n
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    order = as_rng(rng).permutation(n) if shuffle else None
+    for start in range(0, n, batch_size):
+        if order is None:
+            batch = slice(start, start + batch_size)  # a view: no copy
+        else:
+            batch = order[start:start + batch_size]
+        yield X[batch], (None if y is None else y[batch])
+
+
+def _n_correct(out: np.ndarray, y, loss_fn) -> int | None:
+    """Number of correct predictions in a batch, or None when the target is not a class label.
+
+    - integer labels (n,) and scores (n, k ≥ 2): argmax;   one-hot/probability targets (n, k): argmax of both
+    - labels ±1 with one score per sample: sign;   labels 0/1 with one output per sample: a threshold at 0
+      for logits (BCEWithLogitsLoss) and 0.5 otherwise (a sigmoid output).
+    """
+    if y is None:
+        return None
+    y = np.asarray(y)
+    if out.ndim == 2 and out.shape[1] >= 2:
+        if y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
+            return int(np.count_nonzero(out.argmax(axis=1) == y))
+        if y.shape == out.shape:
+            return int(np.count_nonzero(out.argmax(axis=1) == y.argmax(axis=1)))
+        return None
+    if y.size != out.size or y.size == 0:
+        return None
+    y, s = y.reshape(-1), out.reshape(-1)
+    values = np.unique(y)
+    if np.all(np.isin(values, (-1, 1))) and np.any(values == -1):
+        return int(np.count_nonzero(np.where(s >= 0, 1, -1) == y))
+    if np.all(np.isin(values, (0, 1))):
+        threshold = 0.0 if type(loss_fn).__name__ == "BCEWithLogitsLoss" else 0.5
+        return int(np.count_nonzero((s >= threshold).astype(int) == y))
+    return None
+
+
+def _batch_loss(model, loss_fn, xb, yb) -> tuple[float, np.ndarray | None]:
+    """Forward pass and loss on one batch: (loss, model output). ``loss_fn=None`` uses ``model.loss(x)``."""
+    if loss_fn is None:
+        return model.loss(xb), None
+    out = model(xb)
+    return loss_fn(out, yb), out
+
+
+def _per_sample_weight(loss_fn, n_batch: int) -> float:
+    """Weight that turns a batch's loss into its contribution to a per-sample average."""
+    return 1.0 if getattr(loss_fn, "reduction", "mean") == "sum" else float(n_batch)
+
+
+def fit(model, loss_fn, optimizer, X, y, epochs, batch_size, X_val=None, y_val=None, rng=None,
+        progress=True, scheduler=None, shuffle=True) -> History:
+    """Train ``model`` in place by minibatch gradient descent; return a :class:`History`.
+
+    Each step:  ``optimizer.zero_grad()``, forward, ``loss_fn``, ``model.backward(loss_fn.backward())``,
+    ``optimizer.step()``. ``loss_fn=None`` trains a model with its own objective (an autoencoder:
+    ``model.loss(x)`` then ``model.backward()``; pass ``y=None``). ``scheduler.step()`` runs after every
+    epoch. A NaN or infinite loss raises :class:`TrainingDiverged` naming the epoch and batch.
+    The model is left in evaluation mode, ready to predict.
+    """
+    if int(epochs) < 0:
+        raise ValueError(f"epochs must be ≥ 0, got {epochs}")
+    if loss_fn is None and not hasattr(model, "loss"):
+        raise ValueError("loss_fn is None, but the model has no loss(x) method of its own")
+    rng = as_rng(rng)
+    history = History()
+    n = np.asarray(X).shape[0]
+    bar = tqdm(range(int(epochs)), desc="epochs", unit="epoch", disable=not progress, leave=True)
+    for epoch in bar:
+        model.train()
+        history["lr"].append(float(optimizer.lr))
+        total_loss, total_correct, counting = 0.0, 0, True
+        for batch, (xb, yb) in enumerate(iterate_minibatches(X, y, batch_size, shuffle=shuffle, rng=rng)):
+            optimizer.zero_grad()
+            # a diverging run overflows somewhere; the finite-loss check below turns that into one clear error
+            where = f"at epoch {epoch + 1}, batch {batch + 1} (learning rate {optimizer.lr:g})"
+            try:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    loss, out = _batch_loss(model, loss_fn, xb, yb)
+            except ValueError as err:  # a layer refused a NaN input because the weights blew up
+                if all(np.all(np.isfinite(p.data)) for p in optimizer.params):
+                    raise
+                raise TrainingDiverged(f"the weights became NaN or infinite {where}; "
+                                       "try a smaller learning rate") from err
+            if not math.isfinite(loss):
+                raise TrainingDiverged(f"the loss became {loss} {where}; try a smaller learning rate")
+            with np.errstate(over="ignore", invalid="ignore"):
+                if loss_fn is None:
+                    model.backward()
+                else:
+                    model.backward(loss_fn.backward())
+                optimizer.step()
+            total_loss += loss * _per_sample_weight(loss_fn, len(xb))
+            correct = None if out is None else _n_correct(out, yb, loss_fn)
+            counting = counting and correct is not None
+            total_correct += correct or 0
+        history["loss"].append(total_loss / n)
+        if counting:
+            history["accuracy"].append(total_correct / n)
+        if X_val is not None:
+            val_loss, val_acc = evaluate(model, loss_fn, X_val, y_val)
+            history["val_loss"].append(val_loss)
+            if val_acc is not None:
+                history["val_accuracy"].append(val_acc)
+        if scheduler is not None:
+            scheduler.step()
+        bar.set_postfix({k: f"{v[-1]:.4f}" for k, v in history.history.items() if v and k != "lr"})
+    model.eval()
+    return history
+
+
+class _EvalMode:
+    """Context manager: evaluation mode inside, the previous mode restored afterwards."""
+
+    def __init__(self, model):
+        self.model, self.was_training = model, getattr(model, "training", False)
+
+    def __enter__(self):
+        if isinstance(self.model, Module) or hasattr(self.model, "eval"):
+            self.model.eval()
+        return self.model
+
+    def __exit__(self, *exc):
+        if hasattr(self.model, "train"):
+            self.model.train(self.was_training)
+        return False
+
+
+def predict(model, X, batch_size: int | None = 4096) -> np.ndarray:
+    """Raw model outputs for ``X`` in evaluation mode (Dropout off), computed in batches to save memory."""
+    with _EvalMode(model):
+        parts = [model(xb) for xb, _ in iterate_minibatches(X, None, batch_size, shuffle=False)]
+    return np.concatenate(parts, axis=0)
+
+
+def evaluate(model, loss_fn, X, y, batch_size: int | None = 4096) -> tuple[float, float | None]:
+    """``(loss, accuracy)`` on a data set in evaluation mode; accuracy is None for non-class targets.
+
+    The loss is the per-sample average, whatever the batch size (batches are weighted by their size).
+    """
+    total_loss, total_correct, counting, n = 0.0, 0, True, 0
+    with _EvalMode(model):
+        for xb, yb in iterate_minibatches(X, y, batch_size, shuffle=False):
+            loss, out = _batch_loss(model, loss_fn, xb, yb)
+            total_loss += loss * _per_sample_weight(loss_fn, len(xb))
+            correct = None if out is None else _n_correct(out, yb, loss_fn)
+            counting = counting and correct is not None
+            total_correct += correct or 0
+            n += len(xb)
+    return total_loss / n, (total_correct / n if counting else None)
+
+
+def accuracy(model, X, y) -> float:
+    """Fraction of correctly classified samples (see :func:`evaluate` for how outputs become classes)."""
+    correct = _n_correct(predict(model, X), y, None)
+    if correct is None:
+        raise ValueError("accuracy needs class labels: integer labels (n,), one-hot (n, k), 0/1 or ±1 labels")
+    return correct / len(np.asarray(y))
+
+
+__all__ = ["fit", "evaluate", "predict", "accuracy", "iterate_minibatches", "History", "TrainingDiverged"]
