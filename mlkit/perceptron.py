@@ -94,12 +94,13 @@ class Perceptron:
     Parameters
     ----------
     lr : float > 0
-        Learning rate η. From zero weights it only rescales θ, so it changes neither the predictions nor the
-        number of updates (see Novikoff's theorem in the module docstring).
+        Learning rate η. From zero weights it only rescales θ, so (up to rounding) it changes neither the
+        predictions nor the number of updates (see Novikoff's theorem in the module docstring).
     max_epochs : int ≥ 1
         Passes over the data. Training stops earlier after the first epoch without a mistake.
     shuffle : bool
-        Visit the samples in a fresh random order every epoch (drawn from ``rng``), else in the given order.
+        Visit the samples in a fresh random order every epoch (``rng.permutation(n)``), else in the given
+        order.
     rng : None, int or np.random.Generator
         Source of the shuffling. An int seed makes every ``fit`` repeat the same orders.
     keep_history : bool
@@ -120,8 +121,8 @@ class Perceptron:
     missed positive (y = 1) and −1 for a missed negative (y = 0), which is exactly the ±1 label above; the
     lecture puts the constant 1 first, we put it last. The single difference is the tie θ · x̃ = 0: hardlim
     calls it class 1 (so a positive sitting on the hyperplane is "right"), while the rule here counts any
-    point on the hyperplane as a mistake. That is what makes Novikoff's bound hold and what guarantees that
-    a converged perceptron has every training point strictly on its own side.
+    point on the hyperplane as a mistake. Novikoff's bound holds either way; counting ties guarantees that a
+    converged perceptron has every training point strictly on its own side (a positive margin).
 
     Labels may be {0, 1} or {−1, +1}; ``predict`` answers in the same set (kept in ``classes_`` as
     (negative, positive)). Prediction uses hardlim: the positive class when w · x + b ≥ 0.
@@ -153,7 +154,8 @@ class Perceptron:
     def fit(self, X, y) -> "Perceptron":
         """Run the perceptron rule from θ = 0 until an epoch has no mistake or ``max_epochs`` is reached."""
         X = _check_X(X)
-        y_pm, self.classes_ = _signed_labels(y, X.shape[0])
+        y_pm, classes = _signed_labels(y, X.shape[0])
+        self.classes_ = classes
         n, d = X.shape
         X_tilde = np.hstack([X, np.ones((n, 1), dtype=X.dtype)])
         y_pm = y_pm.astype(X.dtype)
@@ -199,6 +201,7 @@ class Perceptron:
 
     def predict(self, X) -> np.ndarray:
         """hardlim of the score, in the training label set: positive where X w + b ≥ 0, else negative."""
+        self._check_fitted()
         neg, pos = self.classes_
         return np.where(self.decision_function(X) >= 0, pos, neg)
 

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.colors import ListedColormap, LogNorm
+from matplotlib.ticker import LogFormatterSciNotation, LogLocator
 
 _MAX_DISCRETE_CLASSES = 20
 
@@ -58,9 +59,12 @@ def _padded_limits(values: np.ndarray, padding: float) -> tuple[float, float]:
     return lo - padding * span, hi + padding * span
 
 
-def _scatter_classes(ax, X, y, classes, markers="osD^v<>p*hX"):
-    """One scatter per class, coloured C0, C1, … in the order of ``classes`` (sorted labels)."""
-    for i, c in enumerate(classes):
+def _scatter_classes(ax, X, y, classes, palette=None, markers="osD^v<>p*hX"):
+    """One scatter per class in ``classes``; class ``palette[i]`` gets colour Ci (``palette`` defaults to
+    ``classes``, so the sorted labels get C0, C1, …, matching the filled regions)."""
+    palette = classes if palette is None else palette
+    for c in classes:
+        i = int(np.flatnonzero(palette == c)[0])
         mask = y == c
         ax.scatter(X[mask, 0], X[mask, 1], c=f"C{i % 10}", marker=markers[i % len(markers)], s=30,
                    edgecolors="k", linewidths=0.5, label=f"class {_fmt_label(c)}", zorder=3)
@@ -68,7 +72,7 @@ def _scatter_classes(ax, X, y, classes, markers="osD^v<>p*hX"):
 
 # ------------------------------------------------------------------------------------ decision boundary
 def _model_outputs(model, points, method):
-    """Call the model on a batch of points: ``model.<method>``, else ``model.predict``, else ``model(points)``.
+    """Call the model on a batch of points: ``model.<method>``, else ``model.predict``, else ``model(...)``.
 
     A module with a ``training`` flag (an mlkit Module) is evaluated in eval mode and its mode restored.
     """
@@ -119,8 +123,8 @@ def plot_decision_boundary(model, X, y=None, ax=None, resolution=200, padding=0.
     elif Z.ndim == 2 and Z.shape[1] >= 2:
         Z = np.argmax(Z, axis=1)
     if Z.shape != (grid.shape[0],):
-        raise ValueError(f"the model returned outputs of shape {Z.shape} for {grid.shape[0]} points; expected "
-                         f"({grid.shape[0]},), ({grid.shape[0]}, 1) or ({grid.shape[0]}, k)")
+        raise ValueError(f"the model returned outputs of shape {Z.shape} for {grid.shape[0]} points; "
+                         f"expected ({grid.shape[0]},), ({grid.shape[0]}, 1) or ({grid.shape[0]}, k)")
 
     if Z.dtype == np.bool_:
         Z = Z.astype(np.int64)
@@ -150,12 +154,7 @@ def plot_decision_boundary(model, X, y=None, ax=None, resolution=200, padding=0.
         point_colours_from = classes
 
     if y is not None:
-        markers = "osD^v<>p*hX"
-        for c in classes:
-            i = int(np.flatnonzero(point_colours_from == c)[0])
-            mask = y == c
-            ax.scatter(X[mask, 0], X[mask, 1], c=f"C{i % 10}", marker=markers[i % len(markers)], s=30,
-                       edgecolors="k", linewidths=0.5, label=f"class {_fmt_label(c)}", zorder=3)
+        _scatter_classes(ax, X, y, classes, palette=point_colours_from)
     else:
         ax.scatter(X[:, 0], X[:, 1], c="k", s=15, label="data", zorder=3)
     ax.set_xlim(x0, x1)
@@ -329,10 +328,11 @@ def plot_images(images, labels=None, predictions=None, n_cols=None, shape=None, 
 
 def plot_reconstructions(originals, reconstructions, n=10, shape=None, fig=None, cmap="gray",
                          suptitle="Inputs and reconstructions"):
-    """Two rows: the first ``n`` inputs above their reconstructions (shared grey scale). Returns the Figure."""
+    """Two rows: the first ``n`` inputs above their reconstructions, one grey scale. Returns the Figure."""
     a, b = _as_image_stack(originals, shape), _as_image_stack(reconstructions, shape)
     if a.shape != b.shape:
-        raise ValueError(f"originals and reconstructions must have the same shape, got {a.shape} and {b.shape}")
+        raise ValueError(f"originals and reconstructions must have the same shape, "
+                         f"got {a.shape} and {b.shape}")
     n = min(int(n), a.shape[0])
     fig, axes = _image_grid(np.concatenate([a[:n], b[:n]]), n_cols=n, fig=fig, cmap=cmap,
                             vmin=float(min(a[:n].min(), b[:n].min())),
@@ -383,7 +383,8 @@ def plot_activation(activation, z=None, ax=None, derivative=True, title=None):
         grad = np.gradient(out, z) if derivative else None
         derivative_label = f"{name}'(z) (finite differences)"
     else:
-        raise ValueError(f"expected an activation Module, its name or a function, got {type(activation).__name__}")
+        raise ValueError(f"expected an activation Module, its name or a function, "
+                         f"got {type(activation).__name__}")
     if out.shape != z.shape:
         raise ValueError(f"the activation returned {out.size} values for {z.size} inputs")
 
@@ -460,7 +461,7 @@ def _draw_perceptron_state(ax, X, y, classes, states, k, xlim, ylim, legend=True
     n = len(states) - 1
     head = "start (w = 0)" if k == 0 else f"update {k}/{n}"
     if compact:
-        ax.set_title(head if k == 0 else f"{head}: b = {b:.2g}", fontsize=9)
+        ax.set_title(head if k == 0 else f"{head}\nw = [{w[0]:.3g}, {w[1]:.3g}], b = {b:.3g}", fontsize=9)
     else:
         ax.set_title(f"{head}: w = [{w[0]:.3g}, {w[1]:.3g}], b = {b:.3g}")
     if legend:
@@ -528,10 +529,11 @@ def plot_perceptron_steps(X, y, history, steps=None, axes=None, n_cols=4, paddin
         if len(flat) < len(steps):
             raise ValueError(f"need at least {len(steps)} Axes for {len(steps)} steps, got {len(flat)}")
         fig = flat[0].figure
+    legend_panel = min(1, len(steps) - 1)          # the first panel with a line, if there is one
     for j, cell in enumerate(flat):
         if j < len(steps):
-            _draw_perceptron_state(cell, X, y, classes, states, steps[j], xlim, ylim, legend=(j == 0),
-                                   compact=True)
+            _draw_perceptron_state(cell, X, y, classes, states, steps[j], xlim, ylim,
+                                   legend=(j == legend_panel), compact=True)
         elif axes is None:
             cell.set_axis_off()
     return fig
@@ -579,10 +581,12 @@ def plot_loss_surface_2d(f, xlim, ylim, trajectories=None, ax=None, resolution=2
         lv = np.geomspace(float(positive.min()), float(Z.max()), int(levels))
         filled = ax.contourf(gx, gy, Z, levels=lv, cmap=cmap, norm=LogNorm(), extend="min", alpha=0.85)
         ax.contour(gx, gy, Z, levels=lv, colors="k", linewidths=0.3, alpha=0.5)
+        ax.figure.colorbar(filled, ax=ax, label="loss (log scale)", ticks=LogLocator(),
+                           format=LogFormatterSciNotation())
     else:
         filled = ax.contourf(gx, gy, Z, levels=int(levels), cmap=cmap, alpha=0.85)
         ax.contour(gx, gy, Z, levels=int(levels), colors="k", linewidths=0.3, alpha=0.5)
-    ax.figure.colorbar(filled, ax=ax, label="loss")
+        ax.figure.colorbar(filled, ax=ax, label="loss")
     colours = ["tab:red", "white", "tab:orange", "magenta", "cyan", "tab:pink", "yellow", "tab:brown"]
     for j, (name, path) in enumerate((trajectories or {}).items()):
         path = np.asarray(path, dtype=np.float64)
