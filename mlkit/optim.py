@@ -319,6 +319,8 @@ class RMSprop(Optimizer):
             θ = θ − η g / d
 
     Note: ε is added outside the square root, and v has no bias correction (unlike Adam).
+    v − m² ≥ 0 holds exactly but can round to −1e-17 when g barely changes: it is clipped at 0 (torch
+    would return NaN there; everywhere else the two agree).
     """
 
     _hyperparameters = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize")
@@ -351,7 +353,7 @@ class RMSprop(Optimizer):
             m = state["m"]
             m *= a
             m += (1.0 - a) * g
-            d = np.sqrt(v - m * m) + self.eps
+            d = np.sqrt(np.maximum(v - m * m, 0.0)) + self.eps  # ≥ 0 in exact arithmetic
         else:
             d = np.sqrt(v) + self.eps
         if self.momentum > 0.0:
@@ -361,7 +363,6 @@ class RMSprop(Optimizer):
             theta -= float(self.lr) * b
         else:
             theta -= float(self.lr) * (g / d)
-
 
 
 class Adam(Optimizer):
