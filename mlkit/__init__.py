@@ -5,10 +5,10 @@ Modules: ``layers`` (Parameter, Module, Linear, Sequential, Dropout), ``activati
 one that imports matplotlib, so it is not imported here).
 """
 
-from . import activations, gradcheck, layers, losses
+from . import activations, autoencoders, data, gradcheck, layers, losses, optim, perceptron, train
 from .layers import Dropout, Linear, Module, Parameter, Sequential
 
 __version__ = "0.1.0"
 
-__all__ = ["activations", "gradcheck", "layers", "losses", "Parameter", "Module", "Linear", "Sequential",
-           "Dropout", "__version__"]
+__all__ = ["activations", "autoencoders", "data", "gradcheck", "layers", "losses", "optim", "perceptron", "train",
+           "Parameter", "Module", "Linear", "Sequential", "Dropout", "__version__"]

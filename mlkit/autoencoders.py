@@ -98,7 +98,8 @@ class Autoencoder(Module):
     def __init__(self, n_inputs: int, n_hidden: int, activation="sigmoid", output_activation="sigmoid",
                  tied: bool = False, rng=None, reconstruction: str = "mse", dtype=np.float64):
         if int(n_inputs) < 1 or int(n_hidden) < 1:
-            raise ValueError(f"an autoencoder needs positive sizes, got n_inputs={n_inputs}, n_hidden={n_hidden}")
+            raise ValueError(f"an autoencoder needs positive sizes, got n_inputs={n_inputs}, "
+                             f"n_hidden={n_hidden}")
         self.n_inputs, self.n_hidden = int(n_inputs), int(n_hidden)
         self.dtype = np.dtype(dtype)
         if not np.issubdtype(self.dtype, np.floating):
