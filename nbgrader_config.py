@@ -25,6 +25,8 @@ c.Execute.extra_arguments = [
     "--HistoryManager.hist_file=:memory:",
     # short tracebacks: a failing assert must not print the hidden lines around it
     "--InteractiveShell.xmode=Minimal",
+    # keep each submission inside its own folder: no reading solutions/, other submissions or the gradebook
+    "--IPKernelApp.exec_lines=import mlkit.grading; mlkit.grading.install_sandbox()",
 ]
 
 # Warnings printed on stderr would otherwise zero a test cell: drop stderr output that is only warnings.

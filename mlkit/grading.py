@@ -124,3 +124,68 @@ def forbid_calls(*targets, what: str = "your function"):
 
 
 __all__ = ["check_close", "as_numbers", "forbid_calls", "ReferenceCalled"]
+
+
+# --------------------------------------------------------------------------------------------------------
+# A guard for autograding kernels
+
+
+_BLOCKED_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.startfile",
+                   "pty.spawn")
+
+
+def _course_root(start: str) -> str | None:
+    """The nearest folder at or above ``start`` that holds ``nbgrader_config.py`` (the course directory)."""
+    path = os.path.realpath(start)
+    while True:
+        if os.path.isfile(os.path.join(path, "nbgrader_config.py")):
+            return path
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+
+
+def install_sandbox(course_root: str | None = None) -> str | None:
+    """Keep a submission inside its own folder while it is autograded (call it when the kernel starts).
+
+    Inside the course directory (found from the working directory, or ``$MLKIT_COURSE_ROOT``) the
+    notebook may read only its own folder and Python source files: the source notebooks with solutions
+    and hidden tests, other students' submissions and the gradebook are out of reach. Starting other
+    programs (which could read them for it) is refused as well. The guard is a ``sys.addaudithook``
+    hook, which cannot be removed once installed. Returns the course directory it protects (None if
+    there is none, in which case nothing is installed).
+    """
+    here = os.path.realpath(os.getcwd())
+    root = course_root or os.environ.get("MLKIT_COURSE_ROOT") or _course_root(here)
+    if root is None:
+        return None
+    root = os.path.realpath(root)
+    inside = root + os.sep
+    own = here + os.sep
+
+    def allowed(path) -> bool:
+        if isinstance(path, int):  # an already open file descriptor
+            return True
+        try:
+            real = os.path.realpath(os.fsdecode(path))
+        except (TypeError, ValueError):
+            return True
+        if not real.startswith(inside) or (real + os.sep).startswith(own):
+            return True
+        return real.endswith((".py", ".pyc", ".so")) or real == root
+
+    def hook(event, args):
+        if event == "open" and not allowed(args[0]):
+            raise PermissionError(f"reading {args[0]} is not allowed while grading: a submission may only "
+                                  "use files in its own folder")
+        if event == "sqlite3.connect" and args and not allowed(args[0]):
+            raise PermissionError("the gradebook is not accessible while grading")
+        if event.startswith(_BLOCKED_EVENTS):
+            raise PermissionError(f"{event} is not allowed while grading")
+
+    sys.addaudithook(hook)
+    return root
+
+
+__all__ += ["install_sandbox"]
