@@ -2,6 +2,8 @@
 #   make run    execute every lecture headless, write HTML to build/lectures/, print a status table
 #   make test   the full test suite (the command CI runs)
 #   make lab    open JupyterLab on the course
+#   make grade  the instructor pipeline on sample submissions, in a temporary course directory
+#   make bench  timing and accuracy benchmarks (benchmarks/results.md)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -11,7 +13,7 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lab clean
+.PHONY: setup run test lab grade bench clean
 
 setup: $(STAMP)
 
@@ -23,6 +25,10 @@ $(STAMP): pyproject.toml
 
 run: setup
 	$(BIN)/python scripts/run_lectures.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/grade_demo.py
+
+grade: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/grade_demo.py
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
