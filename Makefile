@@ -11,7 +11,10 @@ BIN := $(VENV)/bin
 # e.g. `make test TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cpu"`.
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
+# One BLAS/OpenMP thread per process: the test runner already uses both cores, and small matrix products
+# are faster single-threaded (oversubscribed OpenBLAS threads slowed them ~100x on a loaded machine).
+THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 .PHONY: setup run test lab grade bench clean
 
@@ -24,14 +27,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: setup
-	$(BIN)/python scripts/run_lectures.py
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/grade_demo.py
+	$(THREADS) $(BIN)/python scripts/run_lectures.py
+	$(THREADS) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/grade_demo.py
 
 grade: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/grade_demo.py
+	$(THREADS) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/grade_demo.py
 
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(THREADS) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lab: setup
 	$(BIN)/jupyter lab

@@ -41,17 +41,21 @@ def _hidden_lines(a: g.Assignment) -> list[str]:
     return lines
 
 
-@pytest.fixture(scope="module", params=ASSIGNMENTS)
-def graded(request, tmp_path_factory):
-    name = request.param
-    course = g.make_course(tmp_path_factory.mktemp(name), [name])
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_pipeline_grades_every_sample_submission_as_it_deserves(name, tmp_path):
+    """One test per assignment (one nbgrader run), so parallel workers split the assignments."""
+    course = g.make_course(tmp_path / "course", [name])
     results, timings = g.run_pipeline(course, [name], timeout=TIMEOUT.get(name, 20), log=lambda *a: None)
     print(f"\n{name}: autograde time per submission {timings[name]:.1f} s")
-    return name, course, results, timings
+    _check_scores(name, results)
+    _check_csv(name, course, results)
+    _check_feedback(name, course, results)
+    _check_traces(name, course)
+    # nbgrader starts one kernel per notebook; the infinite-loop submission alone waits for one timeout
+    assert timings[name] < 30, f"{name}: {timings[name]:.1f} s per submission"
 
 
-def test_every_submission_gets_the_score_it_deserves(graded):
-    name, course, results, _ = graded
+def _check_scores(name, results):
     wrong = [(r.student, r.score, r.expected, r.what) for r in results
              if not ((r.score is None) if r.expected is None else (r.score == pytest.approx(r.expected)))]
     assert not wrong, f"{name}: (submission, score, expected, what) {wrong}"
@@ -60,8 +64,7 @@ def test_every_submission_gets_the_score_it_deserves(graded):
     assert by_student["untouched"].score == 0
 
 
-def test_grade_csv_holds_the_scores(graded):
-    name, course, results, _ = graded
+def _check_csv(name, course, results):
     grades = g.read_grades(course / "grades.csv")
     for r in results:
         score, max_score = grades[(name, r.student)]
@@ -70,8 +73,8 @@ def test_grade_csv_holds_the_scores(graded):
             assert score == r.score
 
 
-def test_feedback_shows_visible_tests_but_no_hidden_test(graded):
-    name, course, results, _ = graded
+def _check_feedback(name, course, results):
+    """Feedback shows the visible tests but no hidden test line."""
     a = g.Assignment.load(course, name)
     hidden = _hidden_lines(a)
     assert hidden, f"{name} has no hidden tests"
@@ -87,21 +90,14 @@ def test_feedback_shows_visible_tests_but_no_hidden_test(graded):
     assert any(ln in reference for ln in visible), "feedback should show the visible tests (check is not vacuous)"
 
 
-def test_adversarial_submissions_leave_readable_traces(graded):
-    name, course, _, _ = graded
+def _check_traces(name, course):
+    """Adversarial submissions leave readable traces."""
     autograded = course / "autograded"
-    stolen = json.loads((autograded / "reads_solutions" / name / f"{name}.ipynb").read_text())
-    text = json.dumps(stolen)
-    assert "not allowed while grading" in text  # the student sees why the theft failed
+    stolen = json.dumps(json.loads((autograded / "reads_solutions" / name / f"{name}.ipynb").read_text()))
+    assert "not allowed while grading" in stolen  # the student sees why the theft failed
     huge = autograded / "huge_print" / name / f"{name}.ipynb"
     assert huge.stat().st_size < 2_000_000, "a 20 MB print must be truncated in the graded notebook"
     assert not (autograded / "kernel_exit" / name).exists(), "a crashed submission has no graded notebook"
-
-
-def test_autograde_time_per_submission(graded):
-    name, _, _, timings = graded
-    # nbgrader starts one kernel per notebook; the infinite-loop submission alone waits for one timeout
-    assert timings[name] < 30, f"{name}: {timings[name]:.1f} s per submission"
 
 
 def test_instructor_commands_release_fetch_submit_collect_and_zip_collect(tmp_path):
