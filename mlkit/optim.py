@@ -414,14 +414,21 @@ class Adam(Optimizer):
         m, v = state["m"], state["v"]
         m *= beta1
         m += (1.0 - beta1) * g
+        g2 = np.square(g)  # the one scratch array of the step: g², then the denominator, then the update
+        g2 *= 1.0 - beta2
         v *= beta2
-        v += (1.0 - beta2) * g * g
+        v += g2
         if self.amsgrad:
             np.maximum(state["v_max"], v, out=state["v_max"])
             v = state["v_max"]
         step_size = lr / (1.0 - beta1 ** self.t)
         sqrt_bias_correction2 = (1.0 - beta2 ** self.t) ** 0.5
-        theta -= step_size * (m / (np.sqrt(v) / sqrt_bias_correction2 + self.eps))
+        denom = np.sqrt(v, out=g2)  # √v̂ + ε = √v / √(1 − β₂ᵗ) + ε
+        denom /= sqrt_bias_correction2
+        denom += self.eps
+        update = np.divide(m, denom, out=denom)
+        update *= step_size
+        theta -= update
 
 
 

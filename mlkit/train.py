@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ._checks import as_rng
-from .layers import Module
+from .layers import Module, Sequential
 
 
 class TrainingDiverged(RuntimeError):
@@ -157,6 +157,8 @@ def fit(model, loss_fn, optimizer, X, y, epochs, batch_size, X_val=None, y_val=N
             with np.errstate(over="ignore", invalid="ignore"):
                 if loss_fn is None:
                     model.backward()
+                elif isinstance(model, Sequential):
+                    model.backward(loss_fn.backward(), input_grad=False)  # ∂L/∂X of the data is not needed
                 else:
                     model.backward(loss_fn.backward())
                 optimizer.step()

@@ -251,3 +251,23 @@ def test_parameter_basics():
     p = Parameter([[1, 2], [3, 4]], name="W")
     assert p.data.dtype == np.float64 and p.grad.shape == (2, 2) and not p.grad.any()
     assert "W" in repr(p) and p.shape == (2, 2)
+
+
+def test_backward_without_input_gradient_gives_the_same_parameter_gradients(rng):
+    model = Sequential(Linear(5, 4, rng=rng), A.ReLU(), Linear(4, 3, rng=rng))
+    x, g = rng.normal(size=(6, 5)), rng.normal(size=(6, 3))
+    model(x)
+    assert model.backward(g).shape == (6, 5)
+    full = [p.grad.copy() for p in model.parameters()]
+    model.zero_grad()
+    model(x)
+    assert model.backward(g, input_grad=False) is None
+    for p, expected in zip(model.parameters(), full):
+        np.testing.assert_array_equal(p.grad, expected)
+
+
+def test_linear_reports_infinite_input(rng):
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        Linear(2, 2, rng=rng)(np.array([[np.inf, 1.0]]))
+    out = Linear(2, 2, rng=rng)(np.array([[1e38, 1e38]], dtype=np.float32))  # the sum overflows; entries are fine
+    assert out.shape == (1, 2)
