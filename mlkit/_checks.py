@@ -30,11 +30,15 @@ def as_float_array(x, name: str = "x", dtype=None) -> np.ndarray:
     return arr
 
 
+class NonFiniteError(ValueError):
+    """An array that must be finite holds NaN or ±inf (a ``ValueError``, so callers can catch either)."""
+
+
 def check_finite(x: np.ndarray, name: str = "x") -> None:
-    """Raise ``ValueError`` if ``x`` holds NaN or ±inf."""
+    """Raise :class:`NonFiniteError` (a ``ValueError``) if ``x`` holds NaN or ±inf."""
     if not np.all(np.isfinite(x)):
         n_bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
-        raise ValueError(f"{name} contains {n_bad} NaN or infinite value(s); expected finite numbers")
+        raise NonFiniteError(f"{name} contains {n_bad} NaN or infinite value(s); expected finite numbers")
 
 
 def check_ndim(x: np.ndarray, ndim: int, name: str, expected: str) -> None:

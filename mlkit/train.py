@@ -16,7 +16,7 @@ import math
 import numpy as np
 from tqdm import tqdm
 
-from ._checks import as_rng
+from ._checks import NonFiniteError, as_rng
 from .layers import Module, Sequential
 
 
@@ -147,10 +147,10 @@ def fit(model, loss_fn, optimizer, X, y, epochs, batch_size, X_val=None, y_val=N
             try:
                 with np.errstate(over="ignore", invalid="ignore"):
                     loss, out = _batch_loss(model, loss_fn, xb, yb)
-            except ValueError as err:  # a layer refused a NaN input because the weights blew up
-                if all(np.all(np.isfinite(p.data)) for p in optimizer.params):
+            except NonFiniteError as err:  # a layer or the loss met NaN/inf that the data did not contain
+                if not np.all(np.isfinite(xb)):
                     raise
-                raise TrainingDiverged(f"the weights became NaN or infinite {where}; "
+                raise TrainingDiverged(f"the network produced NaN or infinite values {where}; "
                                        "try a smaller learning rate") from err
             if not math.isfinite(loss):
                 raise TrainingDiverged(f"the loss became {loss} {where}; try a smaller learning rate")
@@ -211,7 +211,7 @@ def evaluate(model, loss_fn, X, y, batch_size: int | None = 4096) -> tuple[float
     The loss is the per-sample average, whatever the batch size (batches are weighted by their size).
     """
     total_loss, total_correct, counting, n = 0.0, 0, True, 0
-    with _EvalMode(model):
+    with _EvalMode(model), np.errstate(over="ignore", invalid="ignore"):  # a NaN loss says it all
         for xb, yb in iterate_minibatches(X, y, batch_size, shuffle=False):
             loss, out = _batch_loss(model, loss_fn, xb, yb)
             total_loss += loss * _per_sample_weight(loss_fn, len(xb))

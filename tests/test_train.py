@@ -181,3 +181,20 @@ def test_fit_arguments_are_checked():
     with pytest.raises(ValueError, match="epochs"):
         fit(net, MSELoss(), SGD(net.parameters(), lr=0.1), np.zeros((4, 2)), np.zeros((4, 1)), epochs=-1,
             batch_size=2)
+
+
+def test_overflowing_outputs_with_finite_weights_count_as_divergence():
+    net = Sequential(Linear(1, 1, init="zeros"))
+    net[0].W.data[:] = 1e200
+    with pytest.raises(TrainingDiverged, match="epoch 1, batch 1"):
+        fit(net, MSELoss(), SGD(net.parameters(), lr=0.1), np.array([[1e200]]), np.array([[0.0]]), epochs=1,
+            batch_size=1, progress=False)
+
+
+def test_nan_in_the_data_is_a_data_error_not_divergence():
+    net = Sequential(Linear(2, 1, rng=0))
+    X = np.array([[1.0, np.nan], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="NaN") as info:
+        fit(net, MSELoss(), SGD(net.parameters(), lr=0.1), X, np.zeros((2, 1)), epochs=1, batch_size=2,
+            progress=False)
+    assert not isinstance(info.value, TrainingDiverged)
