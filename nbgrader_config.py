@@ -29,6 +29,16 @@ c.Execute.extra_arguments = [
     "--IPKernelApp.exec_lines=import mlkit.grading; mlkit.grading.install_sandbox()",
 ]
 
+# Autograding steps: nbgrader's defaults plus TruncateOutput (LimitOutput counts lines only, so a single
+# 20 MB line would otherwise be stored whole in the graded notebook and the feedback).
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearMetadataPreprocessor,  # noqa: E402
+                                    Execute, IgnorePattern, LimitOutput, SaveAutoGrades)
+
+from mlkit.nbgrader_plugins import TruncateOutput  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, TruncateOutput, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+
 # Warnings printed on stderr would otherwise zero a test cell: drop stderr output that is only warnings.
 c.IgnorePattern.pattern = r"^(?:[^\n]*\b\w*Warning: [^\n]*(?:\n  [^\n]*)?\n?)+$"
 

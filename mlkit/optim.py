@@ -414,7 +414,7 @@ class Adam(Optimizer):
         m, v = state["m"], state["v"]
         m *= beta1
         m += (1.0 - beta1) * g
-        g2 = np.square(g)  # the one scratch array of the step: g², then the denominator, then the update
+        g2 = np.multiply(g, g, out=np.empty_like(v))  # the step's one scratch array: g², √v̂ + ε, the update
         g2 *= 1.0 - beta2
         v *= beta2
         v += g2

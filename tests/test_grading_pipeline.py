@@ -80,11 +80,13 @@ def _check_feedback(name, course, results):
     assert hidden, f"{name} has no hidden tests"
     visible = [ln.strip() for code in a.test_code.values()
                for ln in code.split("### BEGIN HIDDEN TESTS")[0].splitlines() if len(ln.strip()) >= 20]
+    # a hidden line may also stand in the release or the solution code (a shared import, a loop header)
+    shown_anyway = "\n".join([c.source for c in a.release.cells] + list(a.solutions.values()))
     files = sorted((course / "feedback").glob(f"*/{name}/*.html"))
     assert len(files) == sum(r.score is not None for r in results)
     for path in files:
         text = _plain_text(path.read_text(encoding="utf-8"))
-        leaked = [ln for ln in hidden if ln in text and ln not in visible]
+        leaked = [ln for ln in hidden if ln in text and ln not in shown_anyway]
         assert not leaked, f"{path.parent.parent.name}'s feedback shows hidden test lines: {leaked[:3]}"
     reference = _plain_text((course / "feedback" / "reference" / name / f"{name}.html").read_text())
     assert any(ln in reference for ln in visible), "feedback should show the visible tests (check is not vacuous)"

@@ -497,3 +497,22 @@ def test_params_from_generator_and_module():
 def test_bad_scheduler_arguments_raise(make):
     with pytest.raises(ValueError):
         make(mo.SGD([Parameter(np.zeros(1))], lr=0.1))
+
+
+@pytest.mark.parametrize("make", [lambda ps: mo.Adam(ps, lr=0.1), lambda ps: mo.AdamW(ps, lr=0.1),
+                                  lambda ps: mo.Adam(ps, lr=0.1, amsgrad=True)])
+def test_adam_handles_a_scalar_parameter(make):
+    """A 0-d parameter (a single learnable number) follows torch too."""
+    p = Parameter(np.array(1.5))
+    tp = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+    opt = make([p])
+    topt = {"Adam": torch.optim.Adam, "AdamW": torch.optim.AdamW}[type(opt).__name__](
+        [tp], lr=0.1, amsgrad=getattr(opt, "amsgrad", False), weight_decay=opt.weight_decay)
+    for step in range(12):
+        g = np.cos(3.0 * step) + p.data
+        p.grad[...] = g
+        tp.grad = torch.tensor(float(g), dtype=torch.float64)
+        opt.step()
+        topt.step()
+        assert p.data.shape == ()
+        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-12)
