@@ -158,7 +158,7 @@ class PReLU(_Elementwise):
 
     def _slope(self, z):
         """The slope broadcast against z: a scalar, or shape (1, C, 1, ...) for C features on axis 1."""
-        a = self.a.data
+        a = self.a.data.astype(z.dtype, copy=False)  # a float32 input stays float32
         if a.size == 1:
             return a.reshape(())
         if z.ndim < 2 or z.shape[1] != a.size:

@@ -155,6 +155,10 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, init="he", rng=None,
                  dtype=np.float64):
+        sizes = (in_features, out_features)
+        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in sizes):
+            raise ValueError(f"Linear sizes must be integers, got in_features={in_features!r}, "
+                             f"out_features={out_features!r}")
         if int(in_features) < 1 or int(out_features) < 1:
             raise ValueError(f"Linear needs positive sizes, got in_features={in_features}, "
                              f"out_features={out_features}")

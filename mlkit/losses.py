@@ -282,6 +282,8 @@ def zero_one_loss(y_true, y_pred) -> float:
     """Fraction of errors, mean of 𝟙{ŷ ≠ y}. ``y_pred`` may be labels (n,) or scores (n, k) (then ŷ = argmax)."""
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
+    if y_pred.ndim == 2 and y_pred.shape[1] == 1:
+        raise ValueError("y_pred of shape (n, 1) is ambiguous: pass predicted labels (n,) or scores (n, k ≥ 2)")
     if y_pred.ndim == 2:
         y_pred = y_pred.argmax(axis=1)
     if y_true.ndim != 1 or y_pred.shape != y_true.shape:

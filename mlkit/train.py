@@ -77,29 +77,54 @@ def iterate_minibatches(X, y=None, batch_size=32, shuffle=True, rng=None):
         yield X[batch], (None if y is None else y[batch])
 
 
-def _n_correct(out: np.ndarray, y, loss_fn) -> int | None:
-    """Number of correct predictions in a batch, or None when the target is not a class label.
+def _label_kind(y) -> str | None:
+    """What the targets of a whole data set are, decided once (a batch may hold only one class):
 
-    - integer labels (n,) and scores (n, k ≥ 2): argmax;   one-hot/probability targets (n, k): argmax of both
-    - labels ±1 with one score per sample: sign;   labels 0/1 with one output per sample: a threshold at 0
-      for logits (BCEWithLogitsLoss) and 0.5 otherwise (a sigmoid output).
+    ``"labels"`` class indices (n,) (integers, or floats holding whole numbers), ``"onehot"`` one-hot or
+    probability rows (n, k), ``"pm1"`` labels in {−1, +1}, ``"01"`` labels in {0, 1} of shape (n, 1),
+    ``"labels_or_01"`` labels in {0, 1} of shape (n,) (class indices for two scores, or 0/1 targets for one
+    output: the model's output decides), or None (a regression target: accuracy does not apply).
     """
     if y is None:
         return None
     y = np.asarray(y)
+    if y.size == 0 or not np.issubdtype(y.dtype, np.number) and y.dtype != bool:
+        return None
+    values = np.unique(y)
+    whole = np.all(np.isfinite(values)) and np.all(values == np.round(values))
+    if y.ndim == 2 and y.shape[1] >= 2:
+        return "onehot"
+    if whole and np.all(np.isin(values, (-1, 1))) and np.any(values == -1):
+        return "pm1"
+    if whole and np.all(np.isin(values, (0, 1))) and y.ndim in (1, 2):
+        return "01" if y.ndim == 2 else "labels_or_01"
+    if whole and y.ndim == 1:
+        return "labels"
+    return None
+
+
+def _n_correct(out: np.ndarray, y, kind: str | None, loss_fn) -> int | None:
+    """Number of correct predictions in a batch, or None when accuracy does not apply.
+
+    - class labels (n,) and scores (n, k ≥ 2): argmax;   one-hot/probability targets (n, k): argmax of both
+    - labels ±1 with one score per sample: sign;   labels 0/1 with one output per sample: a threshold at 0
+      for logits (BCEWithLogitsLoss) and 0.5 otherwise (a sigmoid output).
+    """
+    if kind is None:
+        return None
+    y = np.asarray(y)
     if out.ndim == 2 and out.shape[1] >= 2:
-        if y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
+        if kind in ("labels", "labels_or_01") and y.ndim == 1:
             return int(np.count_nonzero(out.argmax(axis=1) == y))
-        if y.shape == out.shape:
+        if kind == "onehot" and y.shape == out.shape:
             return int(np.count_nonzero(out.argmax(axis=1) == y.argmax(axis=1)))
         return None
-    if y.size != out.size or y.size == 0:
+    if y.size != out.size:
         return None
     y, s = y.reshape(-1), out.reshape(-1)
-    values = np.unique(y)
-    if np.all(np.isin(values, (-1, 1))) and np.any(values == -1):
+    if kind == "pm1":
         return int(np.count_nonzero(np.where(s >= 0, 1, -1) == y))
-    if np.all(np.isin(values, (0, 1))):
+    if kind in ("01", "labels_or_01"):
         threshold = 0.0 if type(loss_fn).__name__ == "BCEWithLogitsLoss" else 0.5
         return int(np.count_nonzero((s >= threshold).astype(int) == y))
     return None
@@ -111,6 +136,19 @@ def _batch_loss(model, loss_fn, xb, yb) -> tuple[float, np.ndarray | None]:
         return model.loss(xb), None
     out = model(xb)
     return loss_fn(out, yb), out
+
+
+def _parameters(model) -> list:
+    return model.parameters() if hasattr(model, "parameters") else []
+
+
+def _as_model_dtype(X, params) -> np.ndarray:
+    """X in the dtype of the model's weights, converted once (not batch by batch inside every layer)."""
+    X = np.asarray(X)
+    dtypes = {p.data.dtype for p in params}
+    if len(dtypes) == 1 and np.issubdtype(X.dtype, np.number):
+        return X.astype(dtypes.pop(), copy=False)
+    return X
 
 
 def _per_sample_weight(loss_fn, n_batch: int) -> float:
@@ -134,7 +172,9 @@ def fit(model, loss_fn, optimizer, X, y, epochs, batch_size, X_val=None, y_val=N
         raise ValueError("loss_fn is None, but the model has no loss(x) method of its own")
     rng = as_rng(rng)
     history = History()
-    n = np.asarray(X).shape[0]
+    X = _as_model_dtype(X, optimizer.params)
+    n = X.shape[0]
+    kind = _label_kind(y)
     bar = tqdm(range(int(epochs)), desc="epochs", unit="epoch", disable=not progress, leave=True)
     for epoch in bar:
         model.train()
@@ -163,9 +203,12 @@ def fit(model, loss_fn, optimizer, X, y, epochs, batch_size, X_val=None, y_val=N
                     model.backward(loss_fn.backward())
                 optimizer.step()
             total_loss += loss * _per_sample_weight(loss_fn, len(xb))
-            correct = None if out is None else _n_correct(out, yb, loss_fn)
+            correct = None if out is None else _n_correct(out, yb, kind, loss_fn)
             counting = counting and correct is not None
             total_correct += correct or 0
+        if not all(np.all(np.isfinite(p.data)) for p in optimizer.params):  # the epoch's last step blew up
+            raise TrainingDiverged(f"the weights became NaN or infinite in epoch {epoch + 1}; "
+                                   "try a smaller learning rate")
         history["loss"].append(total_loss / n)
         if counting:
             history["accuracy"].append(total_correct / n)
@@ -200,6 +243,7 @@ class _EvalMode:
 
 def predict(model, X, batch_size: int | None = 4096) -> np.ndarray:
     """Raw model outputs for ``X`` in evaluation mode (Dropout off), computed in batches to save memory."""
+    X = _as_model_dtype(X, _parameters(model))
     with _EvalMode(model):
         parts = [model(xb) for xb, _ in iterate_minibatches(X, None, batch_size, shuffle=False)]
     return np.concatenate(parts, axis=0)
@@ -211,11 +255,18 @@ def evaluate(model, loss_fn, X, y, batch_size: int | None = 4096) -> tuple[float
     The loss is the per-sample average, whatever the batch size (batches are weighted by their size).
     """
     total_loss, total_correct, counting, n = 0.0, 0, True, 0
+    kind = _label_kind(y)
+    X = _as_model_dtype(X, _parameters(model))
     with _EvalMode(model), np.errstate(over="ignore", invalid="ignore"):  # a NaN loss says it all
         for xb, yb in iterate_minibatches(X, y, batch_size, shuffle=False):
-            loss, out = _batch_loss(model, loss_fn, xb, yb)
+            try:
+                loss, out = _batch_loss(model, loss_fn, xb, yb)
+            except NonFiniteError:
+                if not np.all(np.isfinite(xb)):
+                    raise
+                return float("nan"), None  # the network itself produced NaN/inf: report a NaN loss
             total_loss += loss * _per_sample_weight(loss_fn, len(xb))
-            correct = None if out is None else _n_correct(out, yb, loss_fn)
+            correct = None if out is None else _n_correct(out, yb, kind, loss_fn)
             counting = counting and correct is not None
             total_correct += correct or 0
             n += len(xb)
@@ -224,7 +275,7 @@ def evaluate(model, loss_fn, X, y, batch_size: int | None = 4096) -> tuple[float
 
 def accuracy(model, X, y) -> float:
     """Fraction of correctly classified samples (see :func:`evaluate` for how outputs become classes)."""
-    correct = _n_correct(predict(model, X), y, None)
+    correct = _n_correct(predict(model, X), y, _label_kind(y), None)
     if correct is None:
         raise ValueError("accuracy needs class labels: integer labels (n,), one-hot (n, k), 0/1 or ±1 labels")
     return correct / len(np.asarray(y))

@@ -80,6 +80,13 @@ def test_prelu_matches_torch_including_its_weight_gradient(num_parameters, rng):
     assert check_gradients(act, z, rng=2).max_error() < 1e-7
 
 
+@pytest.mark.parametrize("num_parameters", [1, 3])
+def test_prelu_keeps_float32(num_parameters):
+    act = A.PReLU(num_parameters=num_parameters)
+    z = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    assert act(z).dtype == np.float32 and act.backward(np.ones_like(z)).dtype == np.float32
+
+
 def test_prelu_per_channel_needs_matching_features():
     with pytest.raises(ValueError, match=r"\(n, 3"):
         A.PReLU(num_parameters=3)(np.zeros((2, 4)))

@@ -241,6 +241,8 @@ def test_linear_backward_checks_gradient_shape(rng):
 def test_bad_constructor_arguments():
     with pytest.raises(ValueError, match="positive sizes"):
         Linear(0, 3)
+    with pytest.raises(ValueError, match="integers"):
+        Linear(2.7, 3)
     with pytest.raises(ValueError, match="floating"):
         Linear(2, 3, dtype=np.int32)
     with pytest.raises(ValueError, match="rng"):

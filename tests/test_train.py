@@ -198,3 +198,20 @@ def test_nan_in_the_data_is_a_data_error_not_divergence():
         fit(net, MSELoss(), SGD(net.parameters(), lr=0.1), X, np.zeros((2, 1)), epochs=1, batch_size=2,
             progress=False)
     assert not isinstance(info.value, TrainingDiverged)
+
+
+def test_accuracy_label_set_is_decided_on_the_whole_data(rng):
+    """A batch holding only +1 labels must still be scored by the sign (labels ±1), not a 0.5 threshold."""
+    X = np.array([[1.0], [2.0], [-1.0], [-2.0]])
+    y = np.array([[1.0], [1.0], [-1.0], [-1.0]])
+    net = Sequential(Linear(1, 1, init="zeros"))
+    net[0].W.data[:] = 0.3  # scores 0.3, 0.6, −0.3, −0.6: all on the right side
+    for batch_size in (1, 2, None):
+        assert evaluate(net, HingeLoss(), X, y, batch_size=batch_size)[1] == 1.0
+
+
+def test_fit_converts_float64_data_once_for_a_float32_model(rng):
+    X, y = rng.normal(size=(32, 3)), rng.integers(0, 2, 32)
+    net = Sequential(Linear(3, 2, rng=0, dtype=np.float32))
+    fit(net, CrossEntropyLoss(), SGD(net.parameters(), lr=0.1), X, y, epochs=1, batch_size=8, progress=False)
+    assert net[0].x.dtype == np.float32 and net[0].W.data.dtype == np.float32
