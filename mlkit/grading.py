@@ -27,6 +27,8 @@ def as_numbers(value, name: str = "result") -> np.ndarray:
     """``np.asarray(value, dtype=float)`` with a friendly message when ``value`` is not numbers."""
     if value is None:
         raise AssertionError(f"{name} is None: did you forget a `return` statement?")
+    if isinstance(value, (str, bytes)) or np.asarray(value).dtype.kind in "USO":
+        raise AssertionError(f"{name} must be a number or a numpy array of numbers, got {type(value).__name__}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as err:

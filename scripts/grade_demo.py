@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +31,16 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN_END = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.MULTILINE | re.DOTALL)
+
+
+def _code_only(source: str) -> str:
+    """Python source without its strings and comments (a name in a message is not a call)."""
+    kept = []
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type not in (tokenize.STRING, tokenize.COMMENT) and not (
+                hasattr(tokenize, "FSTRING_MIDDLE") and tok.type == tokenize.FSTRING_MIDDLE):
+            kept.append(tok.string)
+    return re.sub(r"\s*([.(])\s*", r"\1", " ".join(kept))  # "F . f (" -> "F.f("
 
 
 def nbmeta(cell) -> dict:
@@ -79,23 +91,26 @@ class Assignment:
         return max(owners, key=len) if owners else None
 
     def points_using(self, fn: str) -> float:
-        """Points of the test cells of the solution cell defining ``fn`` (what breaking ``fn`` costs)."""
-        return sum(p for gid, p in self.points.items() if self.owner(gid) == self.functions[fn])
+        """Points of the test cells of ``fn``'s solution cell that call ``fn`` (what breaking it costs)."""
+        call = re.compile(rf"(?<![\w.]){re.escape(fn)}\(")  # fn(...), not F.fn(...) or other_fn(...)
+        return sum(p for gid, p in self.points.items()
+                   if self.owner(gid) == self.functions[fn] and call.search(_code_only(self.test_code[gid])))
 
-    def leaf_function(self) -> str:
-        """A graded function that returns a value and that no other solution code calls: breaking it costs
-        exactly its own tests' points."""
-        candidates = []
+    def leaf_functions(self) -> list[str]:
+        """Graded functions, one per solution cell, that return or yield a value and that no other solution
+        code calls: breaking one costs exactly the points of its own cell's tests."""
+        leaves, cells = [], set()
         for fn, gid in self.functions.items():
             others = "\n".join(code for g, code in self.solutions.items() if g != gid)
             body = self.solutions[gid].split(f"def {fn}(", 1)[1].split("\n", 1)[-1]
             body = re.split(r"^\S", body, maxsplit=1, flags=re.MULTILINE)[0]  # up to the next top-level line
-            if (re.search(rf"\b{fn}\b", others) is None and re.search(r"^\s+return\s+\S", body, re.MULTILINE)
-                    and self.points_using(fn) > 0):
-                candidates.append(fn)
-        if not candidates:
+            if (gid not in cells and re.search(rf"\b{fn}\b", others) is None
+                    and re.search(r"^\s+(return|yield)\s+\S", body, re.MULTILINE) and self.points_using(fn) > 0):
+                leaves.append(fn)
+                cells.add(gid)
+        if not leaves:
             raise ValueError(f"{self.name}: no graded leaf function to break")
-        return candidates[-1]
+        return leaves
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -112,57 +127,71 @@ def reference(a: Assignment):
     return nb
 
 
-def _append_to_cell_of(nb, a: Assignment, fn: str, code: str):
-    for cell in nb.cells:
-        if nbmeta(cell).get("grade_id") == a.functions[fn]:
-            cell.source += "\n\n" + code
-            return nb
-    raise ValueError(f"no cell defines {fn}")
+ATTACK_HELPERS = """
+import inspect as _inspect
+import numpy as _np
 
 
-def _rewrap(fn: str, body: str) -> str:
-    """Code that replaces ``fn`` by a wrapper around the correct version."""
-    return f"_{fn}_correct = {fn}\n\ndef {fn}(*args, **kwargs):\n" + "".join(f"    {line}\n" for line in
-                                                                            body.splitlines())
+class _AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = object.__hash__
 
 
-TRANSFORMS = {
-    # name: (wrapper body, what the submission tries)
-    "broken": ("raise RuntimeError('deliberately broken')", "one function raises"),
-    "infinite_loop": ("while True:\n    pass", "one function never returns"),
-    "always_equal": ("class AlwaysEqual:\n    def __eq__(self, other):\n        return True\n"
-                     "    __ne__ = lambda self, other: False\n"
-                     "    __hash__ = object.__hash__\n"
-                     f"return AlwaysEqual()", "returns an object whose == is always True"),
-    "calls_torch": ("import torch\nimport numpy as np\n"
-                    "return torch.as_tensor(np.asarray(0.0)).numpy() * 0 + _FN_correct(*args, **kwargs)",
-                    "computes the result with torch"),
-    "nan": ("import numpy as np\nout = _FN_correct(*args, **kwargs)\n"
-            "nan = lambda v: np.full(np.shape(v), np.nan) if np.ndim(v) or isinstance(v, float) else v\n"
-            "return tuple(nan(v) for v in out) if isinstance(out, tuple) else nan(out)", "returns NaN"),
-    "wrong_shape": ("import numpy as np\nout = _FN_correct(*args, **kwargs)\n"
-                    "grow = lambda v: np.append(np.ravel(v), 0.0)\n"
-                    "return tuple(grow(v) for v in out) if isinstance(out, tuple) else grow(out)",
-                    "returns an array of the wrong shape"),
-    "wrong_type": ("out = _FN_correct(*args, **kwargs)\nreturn str(out)", "returns a string"),
+def _each(out, f):
+    # apply f to a result, to each item of a tuple, or to each item a generator yields
+    if _inspect.isgenerator(out):
+        return (_each(item, f) for item in out)
+    if isinstance(out, tuple):
+        return tuple(f(v) for v in out)
+    return f(out)
+"""
+
+ATTACKS = {
+    # kind: (code the wrapper runs first, transform of the correct result or None, what the submission does)
+    "broken": ("raise RuntimeError('deliberately broken')", None, "raises an error"),
+    "infinite_loop": ("while True:\n    pass", None, "never returns"),
+    "always_equal": ("", "lambda v: _AlwaysEqual()", "returns objects whose == is always True"),
+    "calls_torch": ("import torch\ntorch.zeros(1)", "lambda v: v", "calls torch, then returns the right answer"),
+    "nan": ("", "lambda v: _np.full(_np.shape(v), _np.nan)", "returns NaN"),
+    "wrong_shape": ("", "lambda v: _np.append(_np.ravel(v), 0.0)", "returns arrays of the wrong shape"),
+    "wrong_type": ("", "lambda v: str(v)", "returns strings"),
 }
 
 
-def broken(a: Assignment, kind: str, fn: str | None = None):
-    """The reference submission with ``fn`` (a leaf function by default) replaced as ``kind`` says."""
-    fn = fn or a.leaf_function()
-    body = TRANSFORMS[kind][0].replace("_FN_correct", f"_{fn}_correct")
-    return _append_to_cell_of(reference(a), a, fn, _rewrap(fn, body))
+def _attack_code(fn: str, kind: str) -> str:
+    """Code that replaces ``fn`` by a wrapper around the correct version, doing what ``kind`` says."""
+    pre, transform, _ = ATTACKS[kind]
+    lines = [f"_{fn}_correct = {fn}", "", "", f"def {fn}(*args, **kwargs):"]
+    lines += [f"    {line}" for line in pre.splitlines()]
+    if transform:
+        lines.append(f"    return _each(_{fn}_correct(*args, **kwargs), {transform})")
+    return "\n".join(lines) + "\n"
 
 
-def tampered_tests(a: Assignment):
-    """The reference submission with every test cell emptied and the last one deleted (nbgrader restores
-    them from the source: the score must equal the reference's)."""
+def attacked(a: Assignment, plan: dict):
+    """The reference submission with each function of ``plan`` (function -> attack kind) replaced."""
+    nb = reference(a)
+    for fn, kind in plan.items():
+        cell = next(c for c in nb.cells if nbmeta(c).get("grade_id") == a.functions[fn])
+        cell.source += "\n\n" + ATTACK_HELPERS + "\n\n" + _attack_code(fn, kind)
+    return nb
+
+
+def tampered_and_loud(a: Assignment):
+    """The reference submission with every test cell emptied, the last one deleted, and a 20 MB print.
+    nbgrader restores the tests from the source and the output is truncated: it scores as the reference."""
     nb = reference(a)
     tests = [c for c in nb.cells if nbmeta(c).get("grade")]
     for cell in tests:
         cell.source = "pass  # tests removed"
     nb.cells.remove(tests[-1])
+    first = next(c for c in nb.cells if nbmeta(c).get("solution"))
+    first.source += "\n\nprint('x' * 20_000_000)\n"
     return nb
 
 
@@ -171,14 +200,6 @@ def kernel_exit(a: Assignment):
     nb = reference(a)
     first = next(c for c in nb.cells if nbmeta(c).get("solution"))
     first.source = "import os\nos._exit(1)\n" + first.source
-    return nb
-
-
-def huge_print(a: Assignment):
-    """The reference submission printing 20 MB: graded as the reference, its output truncated."""
-    nb = reference(a)
-    first = next(c for c in nb.cells if nbmeta(c).get("solution"))
-    first.source += "\n\nprint('x' * 20_000_000)\n"
     return nb
 
 
@@ -221,19 +242,24 @@ class Sample:
 
 
 def samples(a: Assignment) -> list[Sample]:
-    """Every sample submission of an assignment with the score it deserves."""
-    fn = a.leaf_function()
-    lost = a.points_using(fn)
+    """Every sample submission of an assignment with the score it deserves.
+
+    The function-level attacks are spread over the assignment's leaf functions, several per submission
+    (each on a different function), so an assignment with many functions needs few submissions.
+    """
     out = [
         Sample("reference", reference(a), a.total, "the reference solution"),
         Sample("untouched", nbformat.from_dict(a.release), 0.0, "the release, unchanged"),
-        Sample("tampered_tests", tampered_tests(a), a.total, "test cells edited and one deleted"),
-        Sample("huge_print", huge_print(a), a.total, "prints 20 MB"),
+        Sample("tampered_loud", tampered_and_loud(a), a.total, "test cells edited and deleted; prints 20 MB"),
         Sample("kernel_exit", kernel_exit(a), None, "kills its kernel with os._exit"),
         Sample("reads_solutions", reads_solutions(a), 0.0, "tries to read solutions/ from disk"),
     ]
-    for kind, (_, what) in TRANSFORMS.items():
-        out.append(Sample(kind, broken(a, kind, fn), a.total - lost, f"{fn}: {what}"))
+    leaves, kinds = a.leaf_functions(), list(ATTACKS)
+    for i in range(0, len(kinds), len(leaves)):
+        plan = dict(zip(leaves, kinds[i:i + len(leaves)]))
+        lost = sum(a.points_using(fn) for fn in plan)
+        what = "; ".join(f"{fn} {ATTACKS[kind][2]}" for fn, kind in plan.items())
+        out.append(Sample(f"attacks_{i // len(leaves) + 1}", attacked(a, plan), a.total - lost, what))
     return out
 
 

@@ -19,6 +19,8 @@ def test_check_close_passes_on_equal_numbers():
 @pytest.mark.parametrize("got, message", [
     (None, "return"),
     ("abc", "numbers"),
+    ("1.0", "numbers"),  # a numeric string is still the wrong type
+    (["1.0", "2.0"], "numbers"),
     (np.zeros(3), r"shape \(2,\).*\(3,\)"),
     (np.array([1.0, np.nan]), "NaN"),
     (np.array([1.0, 2.5]), "wrong values"),
