@@ -327,14 +327,17 @@ def plot_images(images, labels=None, predictions=None, n_cols=None, shape=None, 
 
 
 def plot_reconstructions(originals, reconstructions, n=10, shape=None, fig=None, cmap="gray",
-                         suptitle="Inputs and reconstructions"):
-    """Two rows: the first ``n`` inputs above their reconstructions, one grey scale. Returns the Figure."""
+                         suptitle="Inputs and reconstructions", ax=None):
+    """Two rows: the first ``n`` inputs above their reconstructions, one grey scale. Returns the Figure.
+
+    Draws on ``fig``, inside ``ax`` (an Axes, split into insets), or on a new figure.
+    """
     a, b = _as_image_stack(originals, shape), _as_image_stack(reconstructions, shape)
     if a.shape != b.shape:
         raise ValueError(f"originals and reconstructions must have the same shape, "
                          f"got {a.shape} and {b.shape}")
     n = min(int(n), a.shape[0])
-    fig, axes = _image_grid(np.concatenate([a[:n], b[:n]]), n_cols=n, fig=fig, cmap=cmap,
+    fig, axes = _image_grid(np.concatenate([a[:n], b[:n]]), n_cols=n, ax=ax, fig=fig, cmap=cmap,
                             vmin=float(min(a[:n].min(), b[:n].min())),
                             vmax=float(max(a[:n].max(), b[:n].max())), suptitle=suptitle)
     axes[0, 0].set_ylabel("input")
@@ -502,14 +505,16 @@ def animate_perceptron(X, y, history, ax=None, interval=700, padding=0.25, repea
                          interval=interval, repeat=repeat, blit=False)
 
 
-def plot_perceptron_steps(X, y, history, steps=None, axes=None, n_cols=4, padding=0.25, max_panels=8):
+def plot_perceptron_steps(X, y, history, steps=None, ax=None, n_cols=4, padding=0.25, max_panels=8,
+                          axes=None):
     """Small multiples of the perceptron's line at selected updates (a static version of the animation).
 
     ``steps``: indices into ``history`` (0 = the zero state); by default every state if there are at most
-    ``max_panels``, else ``max_panels`` evenly spaced ones including the first and the last. ``axes``: Axes
-    to draw into (at least ``len(steps)`` of them), else a new figure with ``n_cols`` columns.
-    Returns the Figure.
+    ``max_panels``, else ``max_panels`` evenly spaced ones including the first and the last. ``ax`` (or its
+    alias ``axes``): an Axes or an array of Axes to draw into (at least ``len(steps)`` of them), else a new
+    figure with ``n_cols`` columns. Returns the Figure.
     """
+    axes = ax if ax is not None else axes
     X, y, classes, states, xlim, ylim = _perceptron_inputs(X, y, history, padding)
     last = len(states) - 1
     if steps is None:
