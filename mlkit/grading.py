@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
 import types
 from contextlib import contextmanager
 
@@ -111,13 +112,15 @@ def forbid_calls(*targets, what: str = "your function"):
                     or (isinstance(owner, types.ModuleType) and belongs(owner.__name__))):
                 found.append(_describe(arg))
 
-    previous = sys.getprofile()
+    previous, previous_threads = sys.getprofile(), threading.getprofile()
     sys.setprofile(hook)
+    threading.setprofile(hook)  # threads started inside the block are watched too
     try:
         yield
     finally:
         tampered = sys.getprofile() is not hook
         sys.setprofile(previous)
+        threading.setprofile(previous_threads)
     if tampered:
         raise ReferenceCalled(f"{what} switched off the grading guard (sys.setprofile); that is not allowed")
     if found:

@@ -189,9 +189,8 @@ class CrossEntropyLoss(_ClassificationLoss):
             y = self._labels(target_arr, z)
             t = np.zeros_like(z)
             t[np.arange(n), y] = 1.0
-        if self.label_smoothing:
-            eps = self.label_smoothing
-            t = (1.0 - eps) * t + eps / k * t.sum(axis=1, keepdims=True)
+        if self.label_smoothing:  # as torch: t ← (1 − ε) t + ε/k
+            t = (1.0 - self.label_smoothing) * t + self.label_smoothing / k
         terms = -(t * log_p).sum(axis=1)
         grad = np.exp(log_p) * t.sum(axis=1, keepdims=True) - t
         return self._reduce(terms, grad, n)

@@ -64,6 +64,13 @@ def tensor_method_sigmoid(z):
     return torch.as_tensor(z).sigmoid().numpy()
 
 
+def threaded_sigmoid(z):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: Sigmoid().forward(z)).result()
+
+
 def tampering_sigmoid(z):
     sys.setprofile(None)
     return Sigmoid().forward(z)
@@ -76,7 +83,7 @@ def test_honest_code_passes_the_guard():
 
 
 @pytest.mark.parametrize("fn", [lazy_sigmoid, sneaky_sigmoid, torch_sigmoid, tensor_method_sigmoid,
-                                tampering_sigmoid])
+                                threaded_sigmoid, tampering_sigmoid])
 def test_calling_the_reference_is_caught(fn):
     with pytest.raises(ReferenceCalled):
         with forbid_calls("mlkit.activations", "torch", what="sigmoid"):
