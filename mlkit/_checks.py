@@ -34,6 +34,21 @@ class NonFiniteError(ValueError):
     """An array that must be finite holds NaN or ±inf (a ``ValueError``, so callers can catch either)."""
 
 
+def as_positive_int(value, name: str) -> int:
+    """A size or count: a whole number ≥ 1 (2.7, "3", True and 0 are refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def as_float_dtype(dtype) -> np.dtype:
+    """A floating dtype (np.float32 or np.float64) for a model's weights."""
+    dt = np.dtype(dtype)
+    if not np.issubdtype(dt, np.floating):
+        raise ValueError(f"dtype must be a floating type such as np.float32 or np.float64, got {dtype}")
+    return dt
+
+
 def check_finite(x: np.ndarray, name: str = "x") -> None:
     """Raise :class:`NonFiniteError` (a ``ValueError``) if ``x`` holds NaN or ±inf."""
     if not np.all(np.isfinite(x)):

@@ -48,7 +48,7 @@ import copy
 
 import numpy as np
 
-from ._checks import as_float_array, as_rng, check_finite
+from ._checks import as_float_array, as_float_dtype, as_positive_int, as_rng, check_finite
 from .activations import Sigmoid, Tanh, get_activation
 from .layers import Module, Parameter
 from .losses import BCELoss, MSELoss
@@ -97,13 +97,9 @@ class Autoencoder(Module):
 
     def __init__(self, n_inputs: int, n_hidden: int, activation="sigmoid", output_activation="sigmoid",
                  tied: bool = False, rng=None, reconstruction: str = "mse", dtype=np.float64):
-        if int(n_inputs) < 1 or int(n_hidden) < 1:
-            raise ValueError(f"an autoencoder needs positive sizes, got n_inputs={n_inputs}, "
-                             f"n_hidden={n_hidden}")
-        self.n_inputs, self.n_hidden = int(n_inputs), int(n_hidden)
-        self.dtype = np.dtype(dtype)
-        if not np.issubdtype(self.dtype, np.floating):
-            raise ValueError(f"dtype must be a floating type such as np.float32 or np.float64, got {dtype}")
+        self.n_inputs = as_positive_int(n_inputs, "n_inputs")
+        self.n_hidden = as_positive_int(n_hidden, "n_hidden")
+        self.dtype = as_float_dtype(dtype)
         self.tied = bool(tied)
         self.rng = as_rng(rng)
         self.f = get_activation(activation)           # hidden activation

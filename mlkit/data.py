@@ -579,6 +579,14 @@ def _load_idx_dataset(spec: IdxDataset, cache_dir, download: bool, n_train, n_te
     return (X_train, y_train, X_test, y_test), problems
 
 
+def _load_or_explain(spec: IdxDataset, cache_dir, download, n_train, n_test):
+    """``(arrays, None, folder)`` when the data set is found, else ``(None, why it was not, folder)``."""
+    _check_loader_args(download, n_train, n_test)
+    result, problems = _load_idx_dataset(spec, cache_dir, download, n_train, n_test)
+    folder = data_dir(cache_dir) / spec.name
+    return result, "; ".join(problems[:3]) or "no source available", folder
+
+
 def _check_loader_args(download, n_train, n_test):
     _check_bool(download, "download")
     if n_train is not None:
@@ -644,14 +652,11 @@ def load_mnist(cache_dir=None, download: bool = True, n_train: int | None = None
     ``n_train`` / ``n_test`` keep only the first n samples of each split (at most what there is), for
     quick experiments; the order is fixed, so the same n gives the same samples.
     """
-    _check_loader_args(download, n_train, n_test)
     _check_bool(fallback, "fallback")
     spec = DATASETS["mnist"]
-    result, problems = _load_idx_dataset(spec, cache_dir, download, n_train, n_test)
+    result, why, folder = _load_or_explain(spec, cache_dir, download, n_train, n_test)
     if result is not None:
         return result
-    folder = data_dir(cache_dir) / spec.name
-    why = "; ".join(problems[:3]) or "no source available"
     if not fallback:
         raise FileNotFoundError(f"The full MNIST data set was not found ({why}). {_how_to_get(spec, folder)}")
     warnings.warn(
@@ -674,11 +679,8 @@ def load_fashion_mnist(cache_dir=None, download: bool = True, n_train: int | Non
     If none has it, raises ``FileNotFoundError`` saying how to get it. ``n_train`` / ``n_test`` as in
     ``load_mnist``.
     """
-    _check_loader_args(download, n_train, n_test)
     spec = DATASETS["fashion-mnist"]
-    result, problems = _load_idx_dataset(spec, cache_dir, download, n_train, n_test)
+    result, why, folder = _load_or_explain(spec, cache_dir, download, n_train, n_test)
     if result is not None:
         return result
-    folder = data_dir(cache_dir) / spec.name
-    why = "; ".join(problems[:3]) or "no source available"
     raise FileNotFoundError(f"Fashion-MNIST was not found ({why}). {_how_to_get(spec, folder)}")

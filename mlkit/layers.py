@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, as_rng, check_finite
+from ._checks import as_float_array, as_float_dtype, as_positive_int, as_rng, check_finite
 
 
 class Parameter:
@@ -155,17 +155,9 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, init="he", rng=None,
                  dtype=np.float64):
-        sizes = (in_features, out_features)
-        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in sizes):
-            raise ValueError(f"Linear sizes must be integers, got in_features={in_features!r}, "
-                             f"out_features={out_features!r}")
-        if int(in_features) < 1 or int(out_features) < 1:
-            raise ValueError(f"Linear needs positive sizes, got in_features={in_features}, "
-                             f"out_features={out_features}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        self.dtype = np.dtype(dtype)
-        if not np.issubdtype(self.dtype, np.floating):
-            raise ValueError(f"dtype must be a floating type such as np.float32 or np.float64, got {dtype}")
+        self.in_features = as_positive_int(in_features, "Linear in_features")
+        self.out_features = as_positive_int(out_features, "Linear out_features")
+        self.dtype = as_float_dtype(dtype)
         W, b = _init_weights(init, self.in_features, self.out_features, as_rng(rng))
         self.W = Parameter(W.astype(self.dtype), name="W")
         self.b = Parameter(b.astype(self.dtype), name="b") if bias else None
