@@ -31,8 +31,9 @@ c.Execute.extra_arguments = [
 
 # Autograding steps: nbgrader's defaults plus TruncateOutput (LimitOutput counts lines only, so a single
 # 20 MB line would otherwise be stored whole in the graded notebook and the feedback).
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearMetadataPreprocessor,  # noqa: E402
-                                    Execute, IgnorePattern, LimitOutput, SaveAutoGrades)
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute, IgnorePattern,  # noqa: E402
+                                    LimitOutput, SaveAutoGrades)
 
 from mlkit.nbgrader_plugins import TruncateOutput  # noqa: E402
 
