@@ -39,5 +39,8 @@ test: setup
 lab: setup
 	$(BIN)/jupyter lab
 
+bench: setup
+	$(BIN)/python benchmarks/bench.py
+
 clean:
 	rm -rf build .pytest_cache .hypothesis
