@@ -168,6 +168,8 @@ def install_sandbox(course_root: str | None = None) -> str | None:
     root = os.path.realpath(root)
     inside = root + os.sep
     own = here + os.sep
+    # the Python installation (a virtualenv may live inside the course folder): packages and their data
+    installed = tuple({os.path.realpath(p) + os.sep for p in (sys.prefix, sys.exec_prefix)})
 
     def allowed(path) -> bool:
         if isinstance(path, int):  # an already open file descriptor
@@ -176,7 +178,7 @@ def install_sandbox(course_root: str | None = None) -> str | None:
             real = os.path.realpath(os.fsdecode(path))
         except (TypeError, ValueError):
             return True
-        if not real.startswith(inside) or (real + os.sep).startswith(own):
+        if not real.startswith(inside) or (real + os.sep).startswith(own) or real.startswith(installed):
             return True
         return real.endswith((".py", ".pyc", ".so")) or real == root
 

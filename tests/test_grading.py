@@ -102,3 +102,37 @@ def test_guard_restores_a_previous_profiler_and_reraises_errors():
     with pytest.raises(ValueError, match="modules"):
         with forbid_calls(42):
             pass
+
+
+def test_sandbox_confines_reads_to_the_submission_folder(tmp_path):
+    """In a child process (an audit hook cannot be removed): the course's other files are out of reach,
+    the submission's own folder, Python files and the Python installation are not."""
+    import subprocess
+    import textwrap
+
+    course = tmp_path / "course"
+    own = course / "autograded" / "alice" / "01"
+    own.mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text("")
+    (course / "solutions").mkdir()
+    (course / "solutions" / "secret.ipynb").write_text("{}")
+    (own / "data.txt").write_text("mine")
+    script = textwrap.dedent(f"""
+        import os, subprocess, sys
+        import numpy
+        from mlkit.grading import install_sandbox
+        assert install_sandbox() == {str(course.resolve())!r}
+        assert open("data.txt").read() == "mine"
+        assert open(os.path.join(os.path.dirname(numpy.__file__), "__init__.py")).read()
+        for attempt in (lambda: open("../../../solutions/secret.ipynb"),
+                        lambda: subprocess.run(["cat", "../../../solutions/secret.ipynb"])):
+            try:
+                attempt()
+            except PermissionError:
+                continue
+            sys.exit("not blocked")
+        print("confined")
+    """)
+    out = subprocess.run([sys.executable, "-c", script], cwd=own, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "confined"
