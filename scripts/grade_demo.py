@@ -365,7 +365,10 @@ def main(argv=None) -> int:
         print(f"course directory: {course}")
         results, timings = run_pipeline(course, names, timeout=args.timeout)
         ok = print_table(results, timings)
-        print(f"grades: {course / 'grades.csv'}; feedback: {course / 'feedback'}")
+        if args.keep:
+            print(f"grades: {course / 'grades.csv'}; feedback: {course / 'feedback'}")
+        else:
+            print("the course directory was temporary; pass --keep DIR to keep its grades and feedback")
     return 0 if ok else 1
 
 
