@@ -1,0 +1,64 @@
+"""The benchmark script end to end in its tiny CI form: `python benchmarks/bench.py --smoke`.
+
+It trains the two networks for one epoch on a few hundred digits in mlkit, PyTorch and scikit-learn (each
+in its own process) and writes results.json, results.md and speed.png. mlkit and torch start from the same
+weights and see the same batches, so after one epoch their test accuracies must agree.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks" / "bench.py"
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    out = tmp_path_factory.mktemp("bench")
+    env = dict(os.environ, MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, str(BENCH), "--smoke", "--out", str(out)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return out, json.loads((out / "results.json").read_text())
+
+
+def test_every_system_and_network_has_sane_numbers(smoke):
+    _, report = smoke
+    runs = {(r["system"], r["network"]): r for r in report["speed"]}
+    assert set(runs) == {(s, n) for s in ("mlkit", "torch", "sklearn") for n in ("784-256-10", "784-512-256-10")}
+    for (system, network), r in runs.items():
+        assert "error" not in r, (system, network, r.get("error"))
+        assert len(r["epoch_seconds"]) == 1 and 0 < r["epoch_seconds"][0] < 30, (system, r["epoch_seconds"])
+        assert len(r["test_accuracy"]) == 1
+        assert 0.25 <= r["test_accuracy"][0] <= 1.0, (system, network, r["test_accuracy"])  # chance is 0.1
+        assert math.isfinite(r["train_loss"][0]) and 0 < r["train_loss"][0] < math.log(10) + 0.5
+        assert 20 < r["peak_mb"] < 1500, (system, r["peak_mb"])
+        assert r["threads"] == 1
+
+
+def test_mlkit_and_torch_train_the_same_network_on_the_same_batches(smoke):
+    _, report = smoke
+    runs = {(r["system"], r["network"]): r for r in report["speed"]}
+    n_test = report["datasets"]["mnist"]["n_test"]
+    for network in ("784-256-10", "784-512-256-10"):
+        mine, theirs = runs["mlkit", network], runs["torch", network]
+        assert mine["train_loss"][0] == pytest.approx(theirs["train_loss"][0], rel=1e-4)
+        assert abs(mine["test_accuracy"][0] - theirs["test_accuracy"][0]) <= 2 / n_test
+
+
+def test_report_files(smoke):
+    out, report = smoke
+    text = (out / "results.md").read_text()
+    for word in ("mlkit", "torch", "sklearn", "784-512-256-10", "ratio to torch", "bench.py --smoke"):
+        assert word in text
+    assert (out / "speed.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "speed.png").stat().st_size < 200_000
+    assert report["settings"]["smoke"] is True and report["settings"]["epochs"] == 1
