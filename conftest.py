@@ -1,0 +1,17 @@
+"""Keep each lecture notebook on one test worker.
+
+nbval turns every cell of a notebook into a test, and the cells share one kernel: cell 5 needs the names
+cells 1-4 defined. xdist's default ``load`` scheduling may hand cells of one notebook to different workers,
+so ``pytest -n 2`` uses the scheduler below: a notebook is one unit of work, every other test its own.
+"""
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class NotebookScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if path.endswith(".ipynb") else nodeid
+
+    return NotebookScheduling(config, log)
