@@ -5,7 +5,10 @@ cells 1-4 defined. xdist's default ``load`` scheduling may hand cells of one not
 so ``pytest -n 2`` uses the scheduler below: a notebook is one unit of work, every other test its own.
 """
 
+import pytest
 
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: ignored where xdist is not installed
 def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,3 +63,35 @@ def test_report_files(smoke):
     assert (out / "speed.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "speed.png").stat().st_size < 200_000
     assert report["settings"]["smoke"] is True and report["settings"]["epochs"] == 1
+
+
+def _bench_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mlkit_bench", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("n, n_val", [(60_000, 10_000), (4_000, 1_000)])
+def test_validation_split_holds_out_part_of_the_training_set(n, n_val):
+    bench = _bench_module()
+    X = np.arange(n, dtype=np.float32)[:, None]
+    y = np.arange(n) % 10
+    X_train, y_train, X_val, y_val = bench.validation_split(X, y, seed=0)
+    assert len(X_val) == n_val and len(X_train) == n - n_val
+    assert not set(X_train[:, 0]) & set(X_val[:, 0])  # disjoint, and together all of it
+    np.testing.assert_array_equal(np.sort(np.concatenate([X_train, X_val])[:, 0]), X[:, 0])
+    np.testing.assert_array_equal(y_val, X_val[:, 0].astype(int) % 10)  # rows keep their labels
+    again = bench.validation_split(X, y, seed=0)
+    np.testing.assert_array_equal(again[2], X_val)  # fixed by the seed
+
+
+def test_accuracy_target_follows_the_mnist_that_was_used():
+    bench = _bench_module()
+    full = {"datasets": {"mnist": {"source": "MNIST (full set: 60,000 train / 10,000 test)"}}}
+    fallback = {"datasets": {"mnist": {"source": "MNIST offline fallback: the 5,000 digits"}}}
+    assert bench.TARGETS[bench.target_key(full, "mnist")] == 0.98
+    assert bench.TARGETS[bench.target_key(fallback, "mnist")] == 0.95
+    assert bench.TARGETS[bench.target_key(full, "fashion")] == 0.895
