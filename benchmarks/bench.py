@@ -348,7 +348,7 @@ def course_worker(spec: dict) -> dict:
     with tempfile.TemporaryDirectory(prefix="mlkit-bench-course-") as tmp:
         import run_lectures
 
-        for path in sorted((ROOT / "lectures").glob("*.ipynb")) if spec.get("lectures", True) else []:
+        for path in sorted((ROOT / "lectures").glob("*.ipynb")):
             try:
                 status, seconds, message = run_lectures.run_one(path, Path(tmp), spec["timeout"])
             except Exception as err:  # noqa: BLE001 - report and keep going
@@ -893,11 +893,8 @@ TARGETS = {"fashion": 0.895, "mnist": 0.98, "digits": 0.95}  # issue targets; "d
 
 def target_key(report: dict, dataset: str) -> str:
     """Which accuracy target applies: the full MNIST's, or the offline digits' when only those were there."""
-    return "digits" if dataset == "mnist" and _is_fallback(report, dataset) else dataset
-
-
-def _is_fallback(report: dict, dataset: str) -> bool:
-    return "fallback" in report["datasets"].get(dataset, {}).get("source", "")
+    fallback = "fallback" in report["datasets"].get(dataset, {}).get("source", "")
+    return "digits" if dataset == "mnist" and fallback else dataset
 
 
 def plot(report: dict, path: Path) -> None:
