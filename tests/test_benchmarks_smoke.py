@@ -95,3 +95,16 @@ def test_accuracy_target_follows_the_mnist_that_was_used():
     assert bench.TARGETS[bench.target_key(full, "mnist")] == 0.98
     assert bench.TARGETS[bench.target_key(fallback, "mnist")] == 0.95
     assert bench.TARGETS[bench.target_key(full, "fashion")] == 0.895
+
+
+def test_profile_step_prints_every_phase(capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mlkit_profile_step", ROOT / "benchmarks" / "profile_step.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--epochs", "1", "--hidden", "16", "--threads", "1", "--batch-size", "512"]) == 0
+    header, columns, row = capsys.readouterr().out.strip().splitlines()
+    assert "784-16-10" in header and all(phase in columns for phase in module.PHASES)
+    total, *phases = map(float, row.split()[1:])
+    assert len(phases) == len(module.PHASES) and 0 < sum(phases) <= total
