@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from ._checks import as_positive_int
 from .layers import Parameter
 
 # --------------------------------------------------------------------------------------------------------
@@ -57,12 +58,6 @@ def _in_interval(value, name: str, low: float, high: float, include_high: bool) 
         bracket = "]" if include_high else ")"
         raise ValueError(f"Invalid {name}: expected a number in [{low}, {high}{bracket}, got {value!r}")
     return x
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _with_weight_decay(g: np.ndarray, theta: np.ndarray, weight_decay: float) -> np.ndarray:
@@ -501,7 +496,7 @@ class StepLR(LRScheduler):
     """Multiply the learning rate by γ every ``step_size`` epochs: η_e = η₀ · γ^⌊e / step_size⌋."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
-        self.step_size = _positive_int(step_size, "step_size")
+        self.step_size = as_positive_int(step_size, "step_size")
         self.gamma = _number(gamma, "gamma")
         if self.gamma <= 0.0:
             raise ValueError(f"Invalid gamma: expected a number > 0, got {gamma!r}")
@@ -535,7 +530,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):
-        self.T_max = _positive_int(T_max, "T_max")
+        self.T_max = as_positive_int(T_max, "T_max")
         self.eta_min = _at_least_zero(eta_min, "eta_min")
         super().__init__(optimizer)
 
