@@ -65,13 +65,18 @@ def test_report_files(smoke):
     assert report["settings"]["smoke"] is True and report["settings"]["epochs"] == 1
 
 
-def _bench_module():
+def _load_script(path: Path):
+    """A benchmark script imported as a module (benchmarks/ is not a package)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("mlkit_bench", BENCH)
+    spec = importlib.util.spec_from_file_location(f"mlkit_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _bench_module():
+    return _load_script(BENCH)
 
 
 @pytest.mark.parametrize("n, n_val", [(60_000, 10_000), (4_000, 1_000)])
@@ -98,11 +103,7 @@ def test_accuracy_target_follows_the_mnist_that_was_used():
 
 
 def test_profile_step_prints_every_phase(capsys):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("mlkit_profile_step", ROOT / "benchmarks" / "profile_step.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _load_script(ROOT / "benchmarks" / "profile_step.py")
     assert module.main(["--epochs", "1", "--hidden", "16", "--threads", "1", "--batch-size", "512"]) == 0
     header, columns, row = capsys.readouterr().out.strip().splitlines()
     assert "784-16-10" in header and all(phase in columns for phase in module.PHASES)
