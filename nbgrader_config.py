@@ -26,7 +26,7 @@ c.Execute.extra_arguments = [
     # short tracebacks: a failing assert must not print the hidden lines around it
     "--InteractiveShell.xmode=Minimal",
     # keep each submission inside its own folder: no reading solutions/, other submissions or the gradebook
-    "--IPKernelApp.exec_lines=import mlkit.grading; mlkit.grading.install_sandbox()",
+    
 ]
 
 # Autograding steps: nbgrader's defaults plus TruncateOutput (LimitOutput counts lines only, so a single
@@ -35,7 +35,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute, IgnorePattern,  # noqa: E402
                                     LimitOutput, SaveAutoGrades)
 
-from mlkit.nbgrader_plugins import TruncateOutput  # noqa: E402
+from mlgrade.nbgrader_plugins import TruncateOutput  # noqa: E402
 
 c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, TruncateOutput, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
