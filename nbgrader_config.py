@@ -16,37 +16,30 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Execution during validation and autograding. A cell that runs longer than this is interrupted (an
-# infinite loop costs at most this long; the remaining cells still run). The slowest honest cell (the
-# MNIST training run of exercise 05) takes well under a minute on a 2-core machine.
-c.Execute.timeout = 120
-c.Execute.interrupt_on_timeout = True
-c.Execute.extra_arguments = [
-    "--HistoryManager.hist_file=:memory:",
-    # short tracebacks: a failing assert must not print the hidden lines around it
-    "--InteractiveShell.xmode=Minimal",
-    # keep each submission inside its own folder: no reading solutions/, other submissions or the gradebook
-    
-]
-
-# Autograding steps: nbgrader's defaults plus TruncateOutput (LimitOutput counts lines only, so a single
-# 20 MB line would otherwise be stored whole in the graded notebook and the feedback).
+# Autograding: the judge (mlgrade) runs each submission in a bubblewrap sandbox and decides every test cell
+# with the checks in specs/<assignment>.py, in this process; the sandbox never sees a hidden test.
+# See INSTRUCTORS.md, "What grading guarantees".
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute, IgnorePattern,  # noqa: E402
-                                    LimitOutput, SaveAutoGrades)
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,  # noqa: E402
+                                    DeduplicateIds, LimitOutput, OverwriteKernelspec, SaveAutoGrades)
 
-from mlgrade.nbgrader_plugins import TruncateOutput  # noqa: E402
+from mlgrade.nbgrader_plugins import JudgeExecute, RestoreCells, TruncateOutput  # noqa: E402
 
-c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, TruncateOutput, ClearMetadataPreprocessor,
-                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreCells,
+                                      CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [JudgeExecute, TruncateOutput, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+# Seconds a cell (or one call of a check) may run. The slowest honest cell, exercise 05's training run,
+# takes well under a minute on a 2-core machine; a looping cell costs this long once.
+c.JudgeExecute.timeout = 120
+# Test cells a student edited or deleted are put back from the source.
+c.RestoreCells.add_missing_cells = True
 
-# Warnings printed on stderr would otherwise zero a test cell: drop stderr output that is only warnings.
-c.IgnorePattern.pattern = r"^(?:[^\n]*\b\w*Warning: [^\n]*(?:\n  [^\n]*)?\n?)+$"
+# `nbgrader validate` (an instructor checking a source notebook) executes the notebook as it is.
+c.Execute.timeout = 120
+c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
 
-# Restore locked cells (tests) a student edited or deleted.
-c.OverwriteCells.add_missing_cells = True
-
-# Feedback must not reveal hidden tests.
+# Feedback shows each test cell with the judge's verdict; hidden tests never reach it.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",

@@ -14,13 +14,17 @@ def as_numbers(value, name: str = "result") -> np.ndarray:
     """``np.asarray(value, dtype=float)``, or an ``AssertionError`` saying why ``value`` is not numbers."""
     if value is None:
         raise AssertionError(f"{name} is None: did you forget a `return` statement?")
-    if isinstance(value, (str, bytes)) or np.asarray(value).dtype.kind in "USO":
-        raise AssertionError(f"{name} must be a number or a numpy array of numbers, got {type(value).__name__}")
+    wrong_type = f"{name} must be a number or a numpy array of numbers, got {type(value).__name__}"
+    try:
+        kind = np.asarray(value).dtype.kind
+    except (TypeError, ValueError) as err:  # a ragged list, for example
+        raise AssertionError(f"{wrong_type} ({err})") from None
+    if isinstance(value, (str, bytes)) or kind in "USO":
+        raise AssertionError(wrong_type)
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError) as err:
-        raise AssertionError(f"{name} must be a number or a numpy array of numbers, got {type(value).__name__}"
-                             f" ({err})") from None
+        raise AssertionError(f"{wrong_type} ({err})") from None
 
 
 def check_close(got, expected, name: str = "result", rtol: float = 1e-7, atol: float = 1e-9) -> None:
@@ -42,9 +46,10 @@ def check_close(got, expected, name: str = "result", rtol: float = 1e-7, atol: f
     if np.any(wrong):
         first = tuple(int(i) for i in np.argwhere(wrong)[0])
         where = f" at index {first}" if first else ""
+        largest = float(np.nanmax(np.abs(arr - expected)[wrong]))
         raise AssertionError(f"{name} has the right shape but wrong values: {int(wrong.sum())} of {arr.size} "
-                             f"entries differ; the first{where} is {arr[first]:.6g}, expected "
-                             f"{expected[first]:.6g}")
+                             f"entries differ (largest difference {largest:.3g}); the first{where} is "
+                             f"{arr[first]:.10g}, expected {expected[first]:.10g}")
 
 
 __all__ = ["check_close", "as_numbers"]

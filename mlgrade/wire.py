@@ -48,9 +48,8 @@ def encode(value, depth: int = 0):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, np.ndarray) and value.dtype.name in DTYPES:
-        data = np.ascontiguousarray(value)
-        return {"t": "nd", "dtype": data.dtype.name, "shape": list(data.shape),
-                "b64": base64.b64encode(data.tobytes()).decode("ascii")}
+        return {"t": "nd", "dtype": value.dtype.name, "shape": list(value.shape),
+                "b64": base64.b64encode(value.tobytes(order="C")).decode("ascii")}
     if isinstance(value, np.generic) and value.dtype.name in DTYPES:
         return {"t": "np", "dtype": value.dtype.name, "v": value.item()}
     if isinstance(value, (tuple, list)):

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import nbformat
 
+from mlgrade.spec import load_spec
+
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN_END = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.MULTILINE | re.DOTALL)
@@ -183,53 +185,146 @@ def attacked(a: Assignment, plan: dict):
 
 
 def tampered_and_loud(a: Assignment):
-    """The reference submission with every test cell emptied, the last one deleted, and a 20 MB print.
-    nbgrader restores the tests from the source and the output is truncated: it scores as the reference."""
+    """The reference submission with its first test cell emptied, every other test cell deleted, and a 20 MB
+    print. The tests are restored from the source and the output is truncated: it scores as the reference."""
     nb = reference(a)
     tests = [c for c in nb.cells if nbmeta(c).get("grade")]
-    for cell in tests:
-        cell.source = "pass  # tests removed"
-    nb.cells.remove(tests[-1])
+    tests[0].source = "pass  # tests removed"
+    for cell in tests[1:]:
+        nb.cells.remove(cell)
     first = next(c for c in nb.cells if nbmeta(c).get("solution"))
     first.source += "\n\nprint('x' * 20_000_000)\n"
     return nb
 
 
-def kernel_exit(a: Assignment):
-    """A submission whose kernel dies (os._exit) in its first solution cell."""
-    nb = reference(a)
-    first = next(c for c in nb.cells if nbmeta(c).get("solution"))
-    first.source = "import os\nos._exit(1)\n" + first.source
+def with_cells_after_first_solution(nb, *sources: str):
+    """``nb`` with new code cells inserted right after its first solution cell."""
+    first = next(i for i, c in enumerate(nb.cells) if nbmeta(c).get("solution"))
+    for offset, source in enumerate(sources, start=1):
+        nb.cells.insert(first + offset, nbformat.v4.new_code_cell(source))
     return nb
 
 
-def reads_solutions(a: Assignment):
-    """The untouched release plus a cell that tries to take the solutions from the instructor's files
-    (the source notebook, then via a shell) and run them. The grading sandbox must stop both."""
-    nb = nbformat.from_dict(a.release)
-    steal = (
-        "import glob, json, re, subprocess\n"
-        f"path = '../../../solutions/{a.name}/{a.name}.ipynb'\n"
-        "try:\n"
-        "    text = open(path).read()\n"
-        "except PermissionError as err:\n"
-        "    print('blocked:', err)\n"
-        "    try:\n"
-        "        text = subprocess.run(['cat', path], capture_output=True, text=True).stdout\n"
-        "    except PermissionError as err:\n"
-        "        print('blocked:', err)\n"
-        "        text = None\n"
-        "if text:\n"
-        "    for cell in json.loads(text)['cells']:\n"
-        "        if cell['metadata'].get('nbgrader', {}).get('solution'):\n"
-        "            exec(re.sub(r'### (BEGIN|END) SOLUTION', '', ''.join(cell['source'])), globals())\n"
+def kernel_exit(a: Assignment):
+    """The reference solution, plus a cell after its first solution cell that kills the kernel (os._exit).
+    The judge restarts the kernel, runs the earlier cells again and grades on: nothing earned is lost."""
+    return with_cells_after_first_solution(reference(a), "import os\nos._exit(1)")
+
+
+def hostile(a: Assignment):
+    """The reference solution, plus cells that try the network, fill the memory, ignore SIGINT in an endless
+    loop and fork without end. Each is stopped by the sandbox; the solution still earns every point."""
+    return with_cells_after_first_solution(
+        reference(a),
+        "import socket\ntry:\n    socket.create_connection(('1.1.1.1', 80), timeout=2)\n    print('NETWORK REACHED')\n"
+        "except OSError as err:\n    print('no network:', err)",
+        "hog = bytearray(64 * 2 ** 30)  # 64 GB",
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
+        "import os\nwhile True:\n    os.fork()",
     )
+
+
+STEAL = """
+import glob, json, os, re
+stolen = []
+for pattern in {patterns!r}:
+    for path in glob.glob(pattern, recursive=True):
+        try:
+            with open(path) as f:
+                text = f.read()
+        except OSError as err:
+            print('blocked:', path, err)
+            continue
+        print('READ', path, len(text))
+        if path.endswith('.ipynb'):
+            for cell in json.loads(text)['cells']:
+                if cell['metadata'].get('nbgrader', {{}}).get('solution'):
+                    stolen.append(re.sub(r'### (BEGIN|END) SOLUTION', '', ''.join(cell['source'])))
+for code in stolen:
+    exec(code, globals())
+# what the kernel itself remembers: its inputs and the notebook files next to it
+print('IN', globals().get('In'), [p for p in os.listdir('.')])
+for path in glob.glob('*.ipynb'):
+    print(open(path).read())
+"""
+
+
+def reads_solutions(a: Assignment, course: Path):
+    """The untouched release plus cells that try to take solutions and hidden tests from disk: the course
+    folder, the repository this script runs from (an instructor's clone with solutions/ and specs/), the
+    home folder, other submissions, and the notebook files and input history of the kernel itself. It
+    prints all it finds (so a leak would reach its feedback) and runs any solution code it finds."""
+    nb = nbformat.from_dict(a.release)
+    patterns = [f"{root}/**/*.ipynb" for root in (course, ROOT, Path.home())] + [
+        f"{root}/specs/*.py" for root in (course, ROOT)] + [
+        "../../../solutions/*/*.ipynb", "../../*/*/*.ipynb", "/*/solutions/*/*.ipynb", "/*/*/solutions/*/*.ipynb"]
+    steal = STEAL.format(patterns=[str(p) for p in patterns])
     first_solution = next(i for i, c in enumerate(nb.cells) if nbmeta(c).get("solution"))
     nb.cells.insert(first_solution, nbformat.v4.new_code_cell(steal))
-    # the student's own cells stay stubs; the stolen definitions come first, the stubs then replace them,
-    # so a successful theft is re-applied after the last solution cell as well
+    # a successful theft is re-applied after the last solution cell (the stubs would replace it)
     last_solution = max(i for i, c in enumerate(nb.cells) if nbmeta(c).get("solution"))
     nb.cells.insert(last_solution + 1, nbformat.v4.new_code_cell(steal))
+    return nb
+
+
+CHEAT = """
+import numpy as np
+import numpy.testing
+try:
+    import mlgrade.checks
+    mlgrade.checks.check_close = lambda *args, **kwargs: None
+    print('CHECKS PATCHED')
+except ImportError as err:
+    print('no grading helpers to patch:', err)
+numpy.testing.assert_allclose = lambda *args, **kwargs: None
+numpy.testing.assert_array_equal = lambda *args, **kwargs: None
+np.allclose = lambda *args, **kwargs: True
+np.array_equal = lambda *args, **kwargs: True
+np.isclose = lambda a, b, *args, **kwargs: np.ones(np.broadcast(np.asarray(a), np.asarray(b)).shape, bool)
+print('numpy checks patched')
+"""
+
+GRAB_REFERENCE = """
+import importlib, inspect, sys, _thread, glob
+sys.setprofile(None)
+grabbed = {{}}
+for name in {modules!r}:
+    try:
+        module = importlib.import_module(name)
+        grabbed[name] = inspect.getsource(module)
+    except Exception as err:
+        print('unavailable:', name, type(err).__name__, err)
+import importlib.util
+folders = [d for name in ('mlkit', 'torch') if (spec := importlib.util.find_spec(name)) is not None
+           for d in (spec.submodule_search_locations or [])]
+for path in [p for d in folders for p in glob.glob(d + '/**/*.py*', recursive=True)]:
+    try:
+        text = open(path, 'rb').read()
+    except OSError:
+        continue
+    if b'class Linear' in text or b'def numerical_gradient' in text or b'class Adam' in text or b'class Sigmoid' in text:
+        grabbed[path] = text
+_thread.start_new_thread(lambda: None, ())
+print('REFERENCE SOURCE OBTAINED:' if grabbed else 'no reference source', sorted(grabbed))
+"""
+
+
+def cheats(a: Assignment):
+    """The untouched release, plus a cell that switches off every check and assertion helper a test could
+    import (mlgrade.checks, numpy.testing, np.allclose, np.isclose) before the tests run."""
+    nb = nbformat.from_dict(a.release)
+    nb.cells.insert(next(i for i, c in enumerate(nb.cells) if nbmeta(c).get("solution")),
+                    nbformat.v4.new_code_cell(CHEAT))
+    return nb
+
+
+def grabs_reference(a: Assignment, unavailable) -> nbformat.NotebookNode:
+    """The untouched release, plus a cell that switches off profilers, starts a raw thread and tries to import
+    or read the reference code (the assignment's mlkit modules, torch) to run it in place of its own."""
+    nb = nbformat.from_dict(a.release)
+    code = GRAB_REFERENCE.format(modules=[*unavailable, "torch", "mlgrade.spec", "mlgrade.checks"])
+    nb.cells.insert(next(i for i, c in enumerate(nb.cells) if nbmeta(c).get("solution")),
+                    nbformat.v4.new_code_cell(code))
     return nb
 
 
@@ -241,7 +336,7 @@ class Sample:
     what: str
 
 
-def samples(a: Assignment) -> list[Sample]:
+def samples(a: Assignment, course: Path, unavailable=()) -> list[Sample]:
     """Every sample submission of an assignment with the score it deserves.
 
     The function-level attacks are spread over the assignment's leaf functions, several per submission
@@ -251,8 +346,14 @@ def samples(a: Assignment) -> list[Sample]:
         Sample("reference", reference(a), a.total, "the reference solution"),
         Sample("untouched", nbformat.from_dict(a.release), 0.0, "the release, unchanged"),
         Sample("tampered_loud", tampered_and_loud(a), a.total, "test cells edited and deleted; prints 20 MB"),
-        Sample("kernel_exit", kernel_exit(a), None, "kills its kernel with os._exit"),
-        Sample("reads_solutions", reads_solutions(a), 0.0, "tries to read solutions/ from disk"),
+        Sample("kernel_exit", kernel_exit(a), a.total, "reference + a cell that kills its kernel (os._exit)"),
+        Sample("hostile", hostile(a), a.total,
+               "reference + network, 64 GB allocation, SIGINT-proof loop, fork bomb"),
+        Sample("reads_solutions", reads_solutions(a, course), 0.0,
+               "reads solutions, specs, notebooks, In[] from disk and memory; prints them"),
+        Sample("cheats", cheats(a), 0.0, "monkeypatches check_close, numpy.testing, np.allclose, np.isclose"),
+        Sample("grabs_reference", grabs_reference(a, unavailable), 0.0,
+               "drops the profiler, raw thread, imports/reads the reference and torch"),
     ]
     leaves, kinds = a.leaf_functions(), list(ATTACKS)
     for i in range(0, len(kinds), len(leaves)):
@@ -278,8 +379,10 @@ def make_course(dest: Path, assignments: list[str]) -> Path:
     """A fresh course directory: the configuration and the source notebooks of ``assignments``."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", dest)
+    (dest / "specs").mkdir(exist_ok=True)
     for name in assignments:
         shutil.copytree(ROOT / "solutions" / name, dest / "solutions" / name)
+        shutil.copy(ROOT / "specs" / f"{name}.py", dest / "specs" / f"{name}.py")
     return dest
 
 
@@ -306,7 +409,8 @@ def read_grades(csv_path: Path) -> dict:
                 for row in csv.DictReader(f)}
 
 
-def run_pipeline(course: Path, assignments: list[str], timeout: int = 30, log=print) -> tuple[list[Result], dict]:
+def run_pipeline(course: Path, assignments: list[str], timeout: int = 30, log=print,
+                 only: list[str] | None = None) -> tuple[list[Result], dict]:
     """Generate, submit every sample, autograde, write feedback and export; return results and timings."""
     timings = {}
     results = []
@@ -315,12 +419,13 @@ def run_pipeline(course: Path, assignments: list[str], timeout: int = 30, log=pr
         if step.returncode:
             raise RuntimeError(f"generate_assignment {name} failed:\n{step.stderr[-3000:]}")
         a = Assignment.load(course, name)
-        cases = samples(a)
+        cases = samples(a, course, load_spec(course / "specs" / f"{name}.py").unavailable)
+        cases = [s for s in cases if only is None or s.student in only]
         for s in cases:
             submit(course, name, s.student, s.notebook)
         log(f"{name}: autograding {len(cases)} submissions ...")
         start = time.perf_counter()
-        nbgrader(course, "autograde", name, "--create", f"--Execute.timeout={timeout}")
+        nbgrader(course, "autograde", name, "--create", f"--JudgeExecute.timeout={timeout}")
         timings[name] = (time.perf_counter() - start) / len(cases)
         step = nbgrader(course, "generate_feedback", name, "--force")
         if step.returncode:

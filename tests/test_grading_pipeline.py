@@ -25,7 +25,11 @@ import grade_demo as g  # noqa: E402
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").glob("[0-9][0-9]_*") if p.is_dir())
 TIMEOUT = {"05_mnist_mlp": 90}  # seconds per cell while autograding (default 10); the slowest honest cell fits
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not ASSIGNMENTS, reason="no assignments yet")]
+from mlgrade.sandbox import sandbox_problem  # noqa: E402
+
+PROBLEM = sandbox_problem()
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not ASSIGNMENTS, reason="no assignments yet"),
+              pytest.mark.skipif(PROBLEM is not None, reason=f"grading needs the bubblewrap sandbox: {PROBLEM}")]
 
 
 def _plain_text(html_text: str) -> str:
@@ -34,11 +38,9 @@ def _plain_text(html_text: str) -> str:
 
 
 def _hidden_lines(a: g.Assignment) -> list[str]:
-    lines = []
-    for code in a.test_code.values():
-        for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", code, re.DOTALL):
-            lines += [ln.strip() for ln in block.splitlines() if len(ln.strip()) >= 20]
-    return lines
+    """The lines of the assignment's hidden checks (specs/NN_topic.py)."""
+    spec = (ROOT / "specs" / f"{a.name}.py").read_text()
+    return [ln.strip() for ln in spec.splitlines() if len(ln.strip()) >= 20 and not ln.strip().startswith("#")]
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
@@ -47,6 +49,7 @@ def test_pipeline_grades_every_sample_submission_as_it_deserves(name, tmp_path):
     course = g.make_course(tmp_path / "course", [name])
     results, timings = g.run_pipeline(course, [name], timeout=TIMEOUT.get(name, 10), log=lambda *a: None)
     print(f"\n{name}: autograde time per submission {timings[name]:.1f} s")
+    assert len({r.student for r in results}) == len(results)
     _check_scores(name, results)
     _check_csv(name, course, results)
     _check_feedback(name, course, results)
@@ -92,14 +95,45 @@ def _check_feedback(name, course, results):
     assert any(ln in reference for ln in visible), "feedback should show the visible tests (check is not vacuous)"
 
 
+def _graded_text(course, student, name) -> str:
+    return json.dumps(json.loads((course / "autograded" / student / name / f"{name}.ipynb").read_text()))
+
+
 def _check_traces(name, course):
-    """Adversarial submissions leave readable traces."""
-    autograded = course / "autograded"
-    stolen = json.dumps(json.loads((autograded / "reads_solutions" / name / f"{name}.ipynb").read_text()))
-    assert "not allowed while grading" in stolen  # the student sees why the theft failed
-    huge = autograded / "tampered_loud" / name / f"{name}.ipynb"
+    """The adversarial submissions leave traces showing why each attack failed."""
+    a = g.Assignment.load(course, name)
+    stolen = _graded_text(course, "reads_solutions", name)
+    assert "READ" in stolen, "the thief should at least read its own notebook (the check is not vacuous)"
+    for line in _hidden_lines(a):
+        assert line not in stolen, f"a hidden check's line reached the sandbox: {line}"
+    assert "BEGIN SOLUTION" not in stolen and "specs/" + name not in stolen.replace("'specs/*.py'", "")
+    grabbed = _graded_text(course, "grabs_reference", name)
+    assert "is not available while" in grabbed and "torch" in grabbed
+    assert "REFERENCE SOURCE OBTAINED" not in grabbed and "no reference source" in grabbed
+    cheated = _graded_text(course, "cheats", name)
+    assert "no grading helpers to patch" in cheated and "CHECKS PATCHED" not in cheated
+    hostile = _graded_text(course, "hostile", name)
+    assert "no network" in hostile and "NETWORK REACHED" not in hostile
+    assert "MemoryError" in hostile, "a 64 GB allocation must fail inside the sandbox"
+    assert "ran longer than" in hostile, "the SIGINT-proof loop must be stopped"
+    assert "The kernel died" in _graded_text(course, "kernel_exit", name)
+    huge = course / "autograded" / "tampered_loud" / name / f"{name}.ipynb"
     assert huge.stat().st_size < 2_000_000, "a 20 MB print must be truncated in the graded notebook"
-    assert not (autograded / "kernel_exit" / name).exists(), "a crashed submission has no graded notebook"
+
+
+def test_regrading_gives_identical_scores(tmp_path):
+    """A second autograde of the same submissions (same secret) gives the same scores."""
+    name = "03_backprop" if "03_backprop" in ASSIGNMENTS else ASSIGNMENTS[0]
+    course = g.make_course(tmp_path / "course", [name])
+    results, _ = g.run_pipeline(course, [name], timeout=10, log=lambda *a: None,
+                                only=["reference", "untouched", "attacks_2"])
+    first = g.read_grades(course / "grades.csv")
+    step = g.nbgrader(course, "autograde", name, "--force", "--JudgeExecute.timeout=10")
+    assert step.returncode == 0, step.stderr[-2000:]
+    step = g.nbgrader(course, "export", "--to", str(course / "again.csv"))
+    assert step.returncode == 0, step.stderr[-2000:]
+    assert g.read_grades(course / "again.csv") == first
+    assert {r.student: r.score for r in results} == {r.student: r.expected for r in results}
 
 
 def test_instructor_commands_release_fetch_submit_collect_and_zip_collect(tmp_path):
@@ -141,6 +175,6 @@ def test_instructor_commands_release_fetch_submit_collect_and_zip_collect(tmp_pa
     for student in ("jdoe", "asmith"):
         assert (course / "submitted" / student / name / f"{name}.ipynb").exists()
 
-    run(course, "autograde", name, "--student", "jdoe", f"--Execute.timeout={TIMEOUT.get(name, 20)}")
+    run(course, "autograde", name, "--student", "jdoe", f"--JudgeExecute.timeout={TIMEOUT.get(name, 20)}")
     run(course, "export", "--to", str(course / "grades.csv"))
     assert g.read_grades(course / "grades.csv")[(name, "jdoe")][0] == a.total
