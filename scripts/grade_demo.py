@@ -5,8 +5,9 @@
 It copies nbgrader_config.py and solutions/ into a fresh course directory (never touching the repository),
 generates the student versions, creates sample submissions from the source and release notebooks (the
 reference solution, the untouched release, one function broken, and adversarial ones), autogrades them all
-with nbgrader, writes feedback, exports the grades to CSV and prints the grade table. Submissions whose
-grading crashed (a kernel killed by os._exit) have no autograded notebook: they are listed as FLAGGED.
+with nbgrader (the judge of mlgrade, in its bubblewrap sandbox), writes feedback, exports the grades to CSV
+and prints the grade table. A submission that nbgrader failed to grade at all has no autograded notebook:
+it is listed as FLAGGED (none should be).
 The tests in tests/test_grading_pipeline.py drive the same functions and check every number.
 """
 

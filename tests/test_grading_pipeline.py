@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import grade_demo as g  # noqa: E402
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").glob("[0-9][0-9]_*") if p.is_dir())
-TIMEOUT = {"05_mnist_mlp": 90}  # seconds per cell while autograding (default 10); the slowest honest cell fits
+TIMEOUT = {"05_mnist_mlp": 30}  # seconds per cell while autograding (default 10); the slowest honest cell fits
 from mlgrade.sandbox import sandbox_problem  # noqa: E402
 
 PROBLEM = sandbox_problem()
