@@ -16,12 +16,14 @@ file size and processes. :func:`sandbox_problem` says why a sandbox cannot start
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import os
 import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +39,10 @@ class Limits:
     file_mb: int = 256         # largest file a process may write (RLIMIT_FSIZE)
     processes: int = 96        # processes + threads of the sandbox user (RLIMIT_NPROC)
     tmp_mb: int = 256          # size of the in-memory /tmp
-    uid: int = 61000           # the unprivileged user the kernel runs as (when grading as root)
+    uid: int = 61000           # the first of the unprivileged user ids kernels run as (when grading as root)
+
+
+UIDS_PER_GRADER = 1000  # kernels running at once draw distinct user ids from [uid, uid + this)
 
 
 def _bwrap() -> str | None:
@@ -208,6 +213,69 @@ def _nproc_in_use(uid: int) -> int:
         if fields.get("Uid", "").split()[:1] == [str(uid)]:
             count += int(fields.get("Threads", "1").strip() or 1)
     return count
+
+
+def claim_uid(first: int) -> tuple[int, int]:
+    """A user id no other running kernel uses, and the open lock file that reserves it (close it to release).
+
+    RLIMIT_NPROC counts the processes of a user id across the machine: kernels sharing one id would share one
+    budget, and a fork bomb in one submission would stop the kernel of another from starting a thread. So
+    each kernel gets its own id, reserved with an exclusive ``flock`` and skipped while processes still run
+    under it.
+    """
+    folder = Path(tempfile.gettempdir()) / "mlgrade-uids"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for uid in range(first, first + UIDS_PER_GRADER):
+        fd = os.open(folder / str(uid), os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        if _nproc_in_use(uid) == 0:
+            return uid, fd
+        os.close(fd)
+    raise RuntimeError(f"all {UIDS_PER_GRADER} sandbox user ids from {first} are in use")
+
+
+def _proc_status(pid: int) -> dict[str, str]:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    return {key: value.strip() for key, value in (line.split(":", 1) for line in text.splitlines() if ":" in line)}
+
+
+def pid_namespace(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return None
+
+
+def namespace_processes(namespace: str) -> dict[int, str]:
+    """The processes (host pid -> state letter, e.g. "R", "S", "Z") in the pid namespace ``namespace``."""
+    found = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        pid = int(entry.name)
+        if pid_namespace(pid) == namespace:
+            found[pid] = _proc_status(pid).get("State", "?")[:1]
+    return found
+
+
+def sandbox_kernel_pid(bwrap_pid: int) -> tuple[str, set[int]] | None:
+    """For a sandbox started as ``bwrap_pid``: its pid namespace and the processes that belong there (bwrap's
+    init and the kernel). None when they cannot be found (not sandboxed, or already gone)."""
+    init = [int(p.name) for p in Path("/proc").glob("[0-9]*")
+            if _proc_status(int(p.name)).get("PPid") == str(bwrap_pid)]
+    for pid in init:
+        namespace = pid_namespace(pid)
+        if namespace is None or namespace == pid_namespace(os.getpid()):
+            continue
+        members = namespace_processes(namespace)
+        if len(members) == 2:
+            return namespace, set(members)
+    return None
 
 
 def limit_setter(limits: Limits):

@@ -83,8 +83,7 @@ def _check_feedback(name, course, results):
     assert hidden, f"{name} has no hidden tests"
     visible = [ln.strip() for code in a.test_code.values()
                for ln in code.split("### BEGIN HIDDEN TESTS")[0].splitlines() if len(ln.strip()) >= 20]
-    # a hidden line may also stand in the release or the solution code (a shared import, a loop header)
-    shown_anyway = "\n".join([c.source for c in a.release.cells] + list(a.solutions.values()))
+    shown_anyway = _shown_anyway(a)
     files = sorted((course / "feedback").glob(f"*/{name}/*.html"))
     assert len(files) == sum(r.score is not None for r in results)
     for path in files:
@@ -96,7 +95,23 @@ def _check_feedback(name, course, results):
 
 
 def _graded_text(course, student, name) -> str:
-    return json.dumps(json.loads((course / "autograded" / student / name / f"{name}.ipynb").read_text()))
+    """Every string in the outputs of the student's autograded notebook, unescaped."""
+    def strings(node):
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, list):
+            for item in node:
+                yield from strings(item)
+        elif isinstance(node, dict):
+            for item in node.values():
+                yield from strings(item)
+    notebook = json.loads((course / "autograded" / student / name / f"{name}.ipynb").read_text())
+    return "\n".join(strings([cell.get("outputs", []) for cell in notebook["cells"]]))
+
+
+def _shown_anyway(a: g.Assignment) -> str:
+    """Text every student sees: a hidden line may also stand there (a shared import, a visible test's input)."""
+    return "\n".join([c.source for c in a.release.cells] + list(a.solutions.values()))
 
 
 def _check_traces(name, course):
@@ -104,8 +119,9 @@ def _check_traces(name, course):
     a = g.Assignment.load(course, name)
     stolen = _graded_text(course, "reads_solutions", name)
     assert "READ" in stolen, "the thief should at least read its own notebook (the check is not vacuous)"
+    shown_anyway = _shown_anyway(a)
     for line in _hidden_lines(a):
-        assert line not in stolen, f"a hidden check's line reached the sandbox: {line}"
+        assert line not in stolen or line in shown_anyway, f"a hidden check's line reached the sandbox: {line}"
     assert "BEGIN SOLUTION" not in stolen and "specs/" + name not in stolen.replace("'specs/*.py'", "")
     grabbed = _graded_text(course, "grabs_reference", name)
     assert "is not available while" in grabbed and "torch" in grabbed

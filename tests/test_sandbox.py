@@ -120,6 +120,47 @@ def test_memory_and_process_limits(kernel):
     assert "STARTED 200" not in text and "limited after" in text
 
 
+FILL_PROCESS_LIMIT = """
+import subprocess
+procs = []
+try:
+    while len(procs) < 500:
+        procs.append(subprocess.Popen(['sleep', '60']))
+except OSError:
+    pass
+print('holding', len(procs))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="kernels get their own user ids only when grading as root")
+def test_a_fork_bomb_in_one_kernel_does_not_starve_another(tmp_path):
+    """Kernels grading at once have separate process budgets (separate user ids): one submission holding
+    its whole process limit leaves the next one free to start processes and threads."""
+    limits = sandbox.Limits(memory_mb=2048, processes=48)
+    first = Kernel(tmp_path, limits=limits)
+    try:
+        status, text = run(first, FILL_PROCESS_LIMIT)
+        assert status == "ok" and 0 < int(text.split()[-1]) < 48
+        second = Kernel(tmp_path, limits=limits)
+        try:
+            assert second.limits.uid != first.limits.uid
+            status, text = run(second, """
+                import subprocess, threading
+                procs = [subprocess.Popen(['sleep', '60']) for _ in range(20)]
+                thread = threading.Thread(target=int)
+                thread.start()
+                thread.join()
+                for p in procs:
+                    p.kill()
+                print('20 processes and a thread started')
+            """)
+            assert status == "ok" and "20 processes and a thread started" in text, text
+        finally:
+            second.kill()
+    finally:
+        first.kill()
+
+
 def test_a_sigint_proof_loop_is_killed_and_os_exit_is_reported(tmp_path):
     k = Kernel(tmp_path, limits=sandbox.Limits(memory_mb=2048))
     try:
@@ -130,6 +171,48 @@ def test_a_sigint_proof_loop_is_killed_and_os_exit_is_reported(tmp_path):
     k = Kernel(tmp_path, limits=sandbox.Limits(memory_mb=2048))
     try:
         assert k.execute("import os\nos._exit(3)", 10).status == "died"
+    finally:
+        k.kill()
+
+
+def test_processes_a_cell_leaves_behind_are_stopped(tmp_path):
+    """After a fork bomb (copies of the kernel itself) the kernel is alone again, with its whole process
+    budget: the next cell can start processes and threads."""
+    k = Kernel(tmp_path, limits=sandbox.Limits(memory_mb=2048, processes=48))
+    try:
+        result = k.execute("import os, subprocess\nsubprocess.Popen(['sleep', '600'])\nwhile True:\n    os.fork()", 20)
+        assert result.status == "error" and "Resource temporarily unavailable" in str(result.outputs)
+        namespace, keep = k._members
+        assert set(sandbox.namespace_processes(namespace)) == keep
+        status, text = run(k, """
+            import subprocess, threading
+            procs = [subprocess.Popen(['sleep', '60']) for _ in range(20)]
+            thread = threading.Thread(target=int)
+            thread.start()
+            thread.join()
+            for p in procs:
+                p.kill()
+                p.wait()
+            print('20 processes and a thread started')
+        """)
+        assert status == "ok" and "20 processes and a thread started" in text, text
+    finally:
+        k.kill()
+
+
+def test_a_forged_message_counts_as_a_dead_kernel(tmp_path):
+    """The grader reads only messages signed with the kernel's key (forked copies of a kernel writing to one
+    socket produce such garbage): anything else ends that kernel, like a crash, instead of the grader."""
+    k = Kernel(tmp_path, limits=sandbox.Limits(memory_mb=2048))
+    try:
+        assert k.execute("x = 1", 10).status == "ok"
+        forge = ("from jupyter_client.session import Session\n"
+                 "kernel = get_ipython().kernel\n"
+                 "Session(key=b'not the key').send(kernel.iopub_socket, 'stream', {'name': 'stdout', 'text': 'x'},"
+                 " parent=kernel.get_parent())\n"
+                 "import time; time.sleep(5)")
+        result = k.execute(forge, 20)
+        assert result.status == "died" and not k.alive and result.seconds < 5
     finally:
         k.kill()
 

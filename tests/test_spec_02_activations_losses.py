@@ -169,8 +169,7 @@ def tanh(z):
 ZERO_D = pytest.param(("mse", """
 def mse(pred, target):
     return np.asarray(np.mean((pred - target) ** 2))
-"""), id="a loss returned as a 0-d array", marks=pytest.mark.xfail(
-    strict=True, reason="mlgrade.wire encodes a 0-d array with np.ascontiguousarray, which makes it shape (1,)"))
+"""), id="a loss returned as a 0-d array")
 
 
 @quiet
