@@ -1,7 +1,8 @@
 """nbgrader configuration of the mlkit course (nbgrader 0.9.x).
 
-Source notebooks (solutions and hidden tests) live in solutions/<assignment>/, the student versions that
-`nbgrader generate_assignment` writes live in exercises/<assignment>/. See INSTRUCTORS.md for the workflow.
+Source notebooks (solutions and visible tests) live in solutions/<assignment>/, the student versions that
+`nbgrader generate_assignment` writes live in exercises/<assignment>/, and the hidden checks the grader runs
+in specs/<assignment>.py. See INSTRUCTORS.md for the workflow.
 """
 
 c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file

@@ -384,7 +384,7 @@ def _time_reference_grading(grade_demo, tmp: Path, name: str) -> float:
         raise RuntimeError(f"generate_assignment {name} failed: {step.stderr[-500:]}")
     grade_demo.submit(course, name, "reference", grade_demo.reference(grade_demo.Assignment.load(course, name)))
     start = time.perf_counter()
-    step = grade_demo.nbgrader(course, "autograde", name, "--create", "--Execute.timeout=30")
+    step = grade_demo.nbgrader(course, "autograde", name, "--create", "--JudgeExecute.timeout=30")
     if step.returncode:
         raise RuntimeError(f"autograde {name} failed: {step.stderr[-500:]}")
     return time.perf_counter() - start
