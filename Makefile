@@ -1,5 +1,5 @@
 # The course's commands. Each target creates (or reuses) the virtualenv in $(VENV) first.
-#   make run    execute every lecture headless, write HTML to build/lectures/, print a status table
+#   make run    execute every lecture headless and build the offline course site in build/site/
 #   make test   the full test suite (the command CI runs)
 #   make lab    open JupyterLab on the course
 #   make grade  the instructor pipeline on sample submissions, in a temporary course directory
@@ -21,14 +21,17 @@ THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@echo "setup 1/3: virtualenv in $(VENV)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "setup 2/3: PyTorch ($(TORCH_SPEC)), a few minutes the first time"
 	$(BIN)/python -m pip install --quiet $(TORCH_SPEC)
+	@echo "setup 3/3: mlkit and the course tools (numpy, scikit-learn, Jupyter, nbgrader, ...)"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
 run: setup
 	$(THREADS) $(BIN)/python scripts/run_lectures.py
-	$(THREADS) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/grade_demo.py
+	$(BIN)/python scripts/build_site.py
 
 grade: setup
 	$(THREADS) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/grade_demo.py

@@ -1,20 +1,22 @@
-"""Execute every lecture notebook headless, write executed HTML to build/lectures/, print a status table.
+"""Execute every lecture notebook headless, save the executed notebooks in build/lectures/, print a status table.
 
 Usage:  python scripts/run_lectures.py [lectures/03_*.ipynb ...]   (default: all of lectures/*.ipynb)
-Exit status 1 if any lecture fails. Notebooks in lectures/ are never modified.
+Exit status 1 if any lecture fails. Notebooks in lectures/ are never modified; scripts/build_site.py turns the
+executed copies into the course site.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
 
 import nbformat
+from jupyter_client import KernelManager
 from nbclient import NotebookClient
-from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,8 +24,17 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_one(path: Path, out_dir: Path, timeout: int) -> tuple[str, float, str]:
     """Execute one notebook; return (status, seconds, message)."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    with tempfile.TemporaryDirectory() as sockets:  # local sockets, not TCP, between us and the kernel
+        manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
+        try:
+            return _execute(nb, path, out_dir, timeout, manager)
+        finally:
+            if manager.has_kernel:
+                manager.shutdown_kernel(now=True)
+
+
+def _execute(nb, path: Path, out_dir: Path, timeout: int, manager) -> tuple[str, float, str]:
+    client = NotebookClient(nb, km=manager, timeout=timeout, resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     status, message = "ok", ""
     try:
@@ -32,8 +43,7 @@ def run_one(path: Path, out_dir: Path, timeout: int) -> tuple[str, float, str]:
         status = "FAILED"
         message = str(err).strip().splitlines()[-1][:200] if str(err).strip() else type(err).__name__
     seconds = time.perf_counter() - start
-    html, _ = HTMLExporter().from_notebook_node(nb)
-    (out_dir / f"{path.stem}.html").write_text(html, encoding="utf-8")
+    nbformat.write(nb, out_dir / path.name)
     return status, seconds, message
 
 
@@ -49,19 +59,20 @@ def main(argv=None) -> int:
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
     rows, total = [], time.perf_counter()
-    for path in notebooks:
-        print(f"running {path.name} ...", flush=True)
+    for i, path in enumerate(notebooks, 1):
+        print(f"lecture {i}/{len(notebooks)}: {path.stem} ...", end=" ", flush=True)
         try:
             rows.append((path.stem, *run_one(path, args.out, args.timeout)))
         except Exception:
             rows.append((path.stem, "FAILED", 0.0, traceback.format_exc().splitlines()[-1][:200]))
+        print(f"{rows[-1][1]} in {rows[-1][2]:.0f} s", flush=True)
     width = max(len(r[0]) for r in rows)
     print(f"\n{'lecture':<{width}}  {'time (s)':>8}  status")
     for name, status, seconds, message in rows:
         print(f"{name:<{width}}  {seconds:8.1f}  {status}{'  ' + message if message else ''}")
     failed = sum(r[1] != "ok" for r in rows)
     print(f"\n{len(rows) - failed}/{len(rows)} lectures ran in {time.perf_counter() - total:.0f} s; "
-          f"HTML in {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+          f"executed notebooks in {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return 1 if failed else 0
 
 
