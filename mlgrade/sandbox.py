@@ -190,7 +190,8 @@ def _with_parent_dirs(args: list[str]) -> list[str]:
     while i < len(args):
         if args[i] in ("--ro-bind", "--bind") and i + 2 < len(args):
             for parent in reversed(Path(args[i + 2]).parents):
-                if str(parent) not in made and not any(str(parent).startswith(m + "/") for m in ("/usr", "/proc", "/dev")):
+                system = any(str(parent).startswith(m + "/") for m in ("/usr", "/proc", "/dev"))
+                if str(parent) not in made and not system:
                     out += ["--perms", "0755", "--dir", str(parent)]
                     made.add(str(parent))
             out += args[i:i + 3]

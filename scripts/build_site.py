@@ -190,10 +190,10 @@ def write_index(out: Path, stems: list[str], titles: dict, exercise_titles: dict
 <link rel="stylesheet" href="_static/site.css"><link rel="icon" href="favicon.ico"></head>
 <body class="mlkit-index">
 <h1>Neural networks from first principles</h1>
-<p>Ten lectures, from a single perceptron and logic gates to a multilayer perceptron on MNIST, autoencoders
-and PyTorch. Each lecture derives the math, implements it in <code>mlkit</code> (a small numpy package you
-are meant to read) and plots what happens. Six exercises let you write the pieces yourself; their visible
-tests tell you when you are right.</p>
+<p>{len(stems)} lectures, from a single perceptron and logic gates to a multilayer perceptron on MNIST,
+autoencoders and PyTorch. Each lecture derives the math, implements it in <code>mlkit</code> (a small numpy
+package you are meant to read) and plots what happens. {len(exercise_titles)} exercises let you write the
+pieces yourself; their visible tests tell you when you are right.</p>
 <table class="mlkit-toc">
 <thead><tr><th>Lecture</th><th>Exercise</th></tr></thead>
 <tbody>
