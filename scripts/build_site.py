@@ -7,7 +7,7 @@
     build/site/_static/mathjax/         MathJax 2.7 (Debian's libjs-mathjax): math typesets with no network
 
 Pages are written by nbconvert with the template in site/templates/mlkit (the JupyterLab look, a navigation
-bar, long drawing cells folded). Nothing on any page is fetched from the network, so the site works from a
+bar, long drawing cells folded); the API pages by pdoc with site/pdoc (a link back to the course). Nothing on any page is fetched from the network, so the site works from a
 USB stick: open build/site/index.html. Usage:  python scripts/build_site.py [--executed build/lectures]
 """
 
@@ -128,7 +128,7 @@ def build(executed: Path, out: Path, log=print) -> dict:
 
     log("  API reference (pdoc) ...")
     subprocess.run([sys.executable, "-m", "pdoc", "mlkit", "mlkit.plotting", "-o", str(out / "api"), "--no-search",
-                    "--docformat", "restructuredtext"], check=True, cwd=ROOT)
+                    "--docformat", "restructuredtext", "-t", str(ROOT / "site" / "pdoc")], check=True, cwd=ROOT)
 
     notebooks = {p.stem: nbformat.read(p, as_version=4) for p in lectures}
     titles = {stem: title_of(nb) for stem, nb in notebooks.items()}
