@@ -25,6 +25,8 @@ DYADIC_RATES = [0.125, 0.25, 0.5, 1.0, 2.0, 4.0]  # exact in binary: ties on int
 
 def _check_predict(t, X, w, b, expected, what):
     got = t.call("predict", X, w, b)
+    assert np.asarray(got).dtype.kind != "b", (
+        f"predict returned booleans: return an integer array of 0s and 1s ({what})")
     t.check_close(got, expected, what)
     values = set(np.unique(np.asarray(got)).tolist())
     assert values <= {0, 1}, f"predict should return 0s and 1s, got the values {sorted(values)[:6]} ({what})"

@@ -17,6 +17,10 @@ def predict(X, w, b):
 def predict(X, w, b):
     return np.where(np.asarray(X) @ w + b >= 0, 1, -1)
 """, {"test_predict"}),
+    "booleans instead of integers": ("predict", """
+def predict(X, w, b):
+    return np.asarray(X) @ w + b >= 0
+""", {"test_predict"}),
     "bias forgotten": ("predict", """
 def predict(X, w, b):
     return (np.asarray(X) @ w >= 0).astype(int)
