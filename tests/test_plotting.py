@@ -341,3 +341,35 @@ def test_confusion_matrix_counts_against_sklearn():
         mp.plot_confusion_matrix(y_true, y_pred[:-1])
     with pytest.raises(ValueError, match="normalize"):
         mp.plot_confusion_matrix(y_true, y_pred, normalize="rows")
+
+
+# ------------------------------------------------------------------------------------ backpropagation graph
+@pytest.mark.parametrize("n_layers", [1, 2, 3])
+def test_backprop_graph_has_a_box_and_two_arrows_per_step(n_layers):
+    from matplotlib.patches import FancyBboxPatch
+    from matplotlib.text import Annotation
+
+    ax = mp.plot_backprop_graph(n_layers=n_layers)
+    n_values, n_links = 2 * n_layers + 2, 2 * n_layers + 1                # boxes in the bottom row, gaps between
+    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    arrows = [t for t in ax.texts if isinstance(t, Annotation)]
+    labels = [t.get_text() for t in ax.texts if not isinstance(t, Annotation)]
+    assert len(boxes) == n_values + n_layers                               # values + one parameter box per layer
+    assert len(arrows) == 2 * n_links + 2 * n_layers                      # forward and backward, both rows
+    red = [a for a in arrows if matplotlib.colors.same_color(a.arrow_patch.get_edgecolor(), "C3")]
+    assert len(red) == n_links + n_layers                                 # one backward arrow per forward one
+    assert len(labels) == n_values + n_links + 2 * n_layers
+    assert sum("^\\top" in t for t in labels) == n_layers                 # a gradient (a^{k-1})ᵀ s^k per layer
+    assert labels[0] == r"$\mathbf{a}^{0}=\mathbf{x}$" and f"a^{{{n_layers}}})^2" in labels[n_values - 1]
+    assert not ax.axison and f"{n_layers} layer" in ax.get_title()
+
+
+def test_backprop_graph_options():
+    fig, ax = plt.subplots()
+    assert mp.plot_backprop_graph(2, scalar_output=False, ax=ax, title="mine") is ax
+    texts = [t.get_text() for t in ax.texts]
+    assert ax.get_title() == "mine" and any(r"\mathbf{s}^{2}" in t for t in texts)
+    assert not any(t == "$s^{2}$" for t in texts)                          # vectors throughout
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="positive integer"):
+            mp.plot_backprop_graph(bad)
