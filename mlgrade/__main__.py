@@ -2,6 +2,11 @@
 
 Commands:
 
+- ``autograde ASSIGNMENT [--course DIR] [--workers N] [nbgrader options]``: grades every submission with N
+  ``nbgrader autograde`` processes at once (default: the number of cores), with a progress bar, and prints the
+  time per submission and the submissions that could not be graded (see :mod:`mlgrade.parallel`). Options it
+  does not know (``--force``, ``--JudgeExecute.timeout=60``) go to every nbgrader process.
+
 - ``similarity ASSIGNMENT [--course DIR] [--out DIR] [--threshold X] [--modules M1,M2]``: writes
   ``<out>/similarity_<assignment>.csv`` and ``.html`` (see :mod:`mlgrade.similarity`) and prints a summary.
 
@@ -12,6 +17,7 @@ parsed arguments returning the exit status), and call it in :func:`build_parser`
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -70,15 +76,55 @@ def _add_similarity(sub) -> None:
     p.set_defaults(func=_similarity)
 
 
+def _autograde(args: argparse.Namespace) -> int:
+    from mlgrade.parallel import autograde, progress_bar, submitted_students
+
+    course = Path(args.course)
+    total = len(submitted_students(course, args.assignment))
+    if total == 0:
+        print(f"python -m mlgrade autograde: no submissions in {course / 'submitted'}/*/{args.assignment}",
+              file=sys.stderr)
+        return 1
+    workers = args.workers or os.cpu_count() or 1
+    print(f"{args.assignment}: grading {total} submissions with {min(workers, total)} nbgrader processes",
+          file=sys.stderr)
+    outcome = autograde(course, args.assignment, workers, args.nbgrader_args, progress=progress_bar())
+    judged = sorted(outcome.graded.values())
+    print(f"{len(outcome.graded)}/{total} graded in {outcome.seconds:.0f} s: {outcome.seconds / total:.1f} s per "
+          f"submission" + (f"; judge time per submission: median {judged[len(judged) // 2]:.1f} s, "
+                           f"longest {judged[-1]:.1f} s" if judged else ""))
+    missing = sorted(set(submitted_students(course, args.assignment)) - set(outcome.graded))
+    if missing:
+        print(f"NOT GRADED ({len(missing)}): {', '.join(missing)} -- see nbgrader's log: "
+              f"nbgrader autograde {args.assignment} --student <id> --force", file=sys.stderr)
+    return 0 if not missing and not any(outcome.returncodes) else 1
+
+
+def _add_autograde(sub) -> None:
+    p = sub.add_parser("autograde", help="nbgrader autograde with several processes at once and a progress bar",
+                       description="Grade every submission of ASSIGNMENT (COURSE/submitted/*/ASSIGNMENT) with "
+                                   "N nbgrader processes, each grading its share of the students. Unknown "
+                                   "options are passed to nbgrader autograde.")
+    p.add_argument("assignment", help="assignment name, e.g. 03_backprop")
+    p.add_argument("--course", default=".", help="course directory (default: the current one)")
+    p.add_argument("--workers", type=int, default=None, help="processes at once (default: the number of cores)")
+    p.set_defaults(func=_autograde, passes_unknown=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mlgrade", description="mlgrade: the course's grading tools")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_similarity(sub)
+    _add_autograde(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "passes_unknown", False):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.nbgrader_args = unknown
     return args.func(args)
 
 

@@ -53,6 +53,29 @@ class RestoreCells(OverwriteCells):
         return nb, resources
 
 
+def ensure_secret(path: Path) -> tuple[bytes, bool]:
+    """The grading secret in ``path`` and whether it was created now. A new secret is written to a temporary
+    file and linked into place, so that graders starting at once all read the same, complete secret."""
+    created = False
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(tmp, path)  # fails if another grader was first: then its secret is the one
+            created = True
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    secret = path.read_text().strip().encode()
+    if len(secret) < 32:
+        raise RuntimeError(f"the grading secret {path} is too short ({len(secret)} characters): restore it, or "
+                           "delete it to start over with new hidden inputs")
+    return secret, created
+
+
 class JudgeExecute(NbGraderPreprocessor):
     """Execute the submission in a sandbox; the assignment's spec decides every test cell."""
 
@@ -79,13 +102,11 @@ class JudgeExecute(NbGraderPreprocessor):
 
     def _secret(self) -> bytes:
         path = self._course_path(self.secret_file)
-        if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32) + "\n")
+        secret, created = ensure_secret(path)
+        if created:
             self.log.warning("Created the grading secret %s: keep it (re-grading with another secret draws "
                              "other hidden inputs)", path)
-        return path.read_text().strip().encode()
+        return secret
 
     def _check_sandbox(self) -> None:
         if JudgeExecute._problem_checked:

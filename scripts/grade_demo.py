@@ -376,9 +376,13 @@ def samples(a: Assignment, course: Path, unavailable=()) -> list[Sample]:
 
 def nbgrader(course: Path, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
     """Run an nbgrader command in ``course`` with this interpreter's environment first on PATH."""
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, text=True,
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=nbgrader_env(), text=True,
                           capture_output=True, timeout=timeout)
+
+
+def nbgrader_env() -> dict:
+    """This environment with this interpreter's bin/ first on PATH (nbgrader starts its tools from there)."""
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
 def make_course(dest: Path, assignments: list[str]) -> Path:
