@@ -3,6 +3,7 @@
 #   make test   the full test suite (the command CI runs)
 #   make lab    open JupyterLab on the course
 #   make grade  the instructor pipeline on sample submissions, in a temporary course directory
+#   make grade-class ASSIGNMENT=03_backprop [WORKERS=N]   autograde a class's submissions in parallel
 #   make bench  timing and accuracy benchmarks (benchmarks/results.md); fetches MNIST into the cache first
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,7 +17,10 @@ PYTEST_ARGS ?= -n 2
 # are faster single-threaded (oversubscribed OpenBLAS threads slowed them ~100x on a loaded machine).
 THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: setup run test lab grade bench clean
+ASSIGNMENT ?=
+WORKERS ?=
+
+.PHONY: setup run test lab grade grade-class bench clean
 
 setup: $(STAMP)
 
@@ -35,6 +39,11 @@ run: setup
 
 grade: setup
 	$(THREADS) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/grade_demo.py
+
+grade-class: setup
+	@test -n "$(ASSIGNMENT)" || (echo "usage: make grade-class ASSIGNMENT=03_backprop [WORKERS=2]"; exit 2)
+	$(THREADS) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m mlgrade autograde $(ASSIGNMENT) \
+		$(if $(WORKERS),--workers $(WORKERS))
 
 test: setup
 	$(THREADS) $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -35,6 +35,14 @@ c.Autograde.autograde_preprocessors = [JudgeExecute, TruncateOutput, ClearMetada
 c.JudgeExecute.timeout = 120
 # Test cells a student edited or deleted are put back from the source.
 c.RestoreCells.add_missing_cells = True
+# Late work (against the due date set with `nbgrader db assignment add NAME --duedate=...`): 10 % of the score
+# per started day late, at most 50 %, after 15 minutes' grace (mlgrade/late.py).
+from mlgrade.late import PercentPerDay  # noqa: E402
+
+c.AssignLatePenalties.plugin_class = PercentPerDay
+c.PercentPerDay.percent_per_day = 10.0
+c.PercentPerDay.max_percent = 50.0
+c.PercentPerDay.grace_minutes = 15.0
 
 # `nbgrader validate` (an instructor checking a source notebook) executes the notebook as it is.
 c.Execute.timeout = 120
