@@ -120,6 +120,21 @@ def test_memory_and_process_limits(kernel):
     assert "STARTED 200" not in text and "limited after" in text
 
 
+def _starts_processes_and_a_thread(kernel):
+    status, text = run(kernel, """
+        import subprocess, threading
+        procs = [subprocess.Popen(['sleep', '60']) for _ in range(20)]
+        thread = threading.Thread(target=int)
+        thread.start()
+        thread.join()
+        for p in procs:
+            p.kill()
+            p.wait()
+        print('20 processes and a thread started')
+    """)
+    assert status == "ok" and "20 processes and a thread started" in text, text
+
+
 FILL_PROCESS_LIMIT = """
 import subprocess
 procs = []
@@ -144,17 +159,7 @@ def test_a_fork_bomb_in_one_kernel_does_not_starve_another(tmp_path):
         second = Kernel(tmp_path, limits=limits)
         try:
             assert second.limits.uid != first.limits.uid
-            status, text = run(second, """
-                import subprocess, threading
-                procs = [subprocess.Popen(['sleep', '60']) for _ in range(20)]
-                thread = threading.Thread(target=int)
-                thread.start()
-                thread.join()
-                for p in procs:
-                    p.kill()
-                print('20 processes and a thread started')
-            """)
-            assert status == "ok" and "20 processes and a thread started" in text, text
+            _starts_processes_and_a_thread(second)
         finally:
             second.kill()
     finally:
@@ -184,18 +189,7 @@ def test_processes_a_cell_leaves_behind_are_stopped(tmp_path):
         assert result.status == "error" and "Resource temporarily unavailable" in str(result.outputs)
         namespace, keep = k._members
         assert set(sandbox.namespace_processes(namespace)) == keep
-        status, text = run(k, """
-            import subprocess, threading
-            procs = [subprocess.Popen(['sleep', '60']) for _ in range(20)]
-            thread = threading.Thread(target=int)
-            thread.start()
-            thread.join()
-            for p in procs:
-                p.kill()
-                p.wait()
-            print('20 processes and a thread started')
-        """)
-        assert status == "ok" and "20 processes and a thread started" in text, text
+        _starts_processes_and_a_thread(k)
     finally:
         k.kill()
 
