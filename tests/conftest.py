@@ -1,4 +1,4 @@
-"""Shared test set-up: a headless matplotlib backend, float64 torch, and a seeded generator."""
+"""Shared test set-up: a headless matplotlib backend and a seeded generator."""
 
 import os
 
@@ -14,9 +14,3 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 def rng():
     return np.random.default_rng(20261123)
 
-
-@pytest.fixture(scope="session")
-def torch():
-    torch = pytest.importorskip("torch")
-    torch.set_default_dtype(torch.float64)
-    return torch
