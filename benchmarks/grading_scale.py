@@ -7,11 +7,16 @@ graded serially, the other in parallel, in the same run. Printed: seconds per su
 and whether every score is the deserved one in both.
 
     python benchmarks/grading_scale.py [--assignment 03_backprop] [--honest 100] [--workers 2]
+
+The summary is printed and written to benchmarks/grading_scale.md (with the command and the machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
+import platform
 import shutil
 import sys
 import tempfile
@@ -79,13 +84,22 @@ def main(argv=None) -> int:
         parallel_seconds = outcome.seconds
 
         ok = {name: scores(course) == expected for name, course in (("serial", serial), ("parallel", parallel))}
-        print(f"{args.assignment}: {args.honest} honest + {len(expected) - args.honest} adversarial submissions")
-        print(f"serial nbgrader autograde:       {serial_seconds:7.0f} s  {serial_seconds / n:5.2f} s/submission  "
-              f"scores {'as deserved' if ok['serial'] else 'WRONG'}")
-        print(f"mlgrade autograde --workers {args.workers}:  {parallel_seconds:7.0f} s  "
-              f"{parallel_seconds / n:5.2f} s/submission  scores {'as deserved' if ok['parallel'] else 'WRONG'}")
-        print(f"speed-up: {serial_seconds / parallel_seconds:.2f}x")
-        return 0 if all(ok.values()) else 1
+    lines = [
+        f"{args.assignment}: {args.honest} honest + {len(expected) - args.honest} adversarial submissions, "
+        f"JudgeExecute.timeout = {args.timeout} s",
+        f"serial nbgrader autograde:       {serial_seconds:7.0f} s  {serial_seconds / n:5.2f} s/submission  "
+        f"scores {'as deserved' if ok['serial'] else 'WRONG'}",
+        f"mlgrade autograde --workers {args.workers}:  {parallel_seconds:7.0f} s  {parallel_seconds / n:5.2f} "
+        f"s/submission  scores {'as deserved' if ok['parallel'] else 'WRONG'}",
+        f"speed-up: {serial_seconds / parallel_seconds:.2f}x",
+    ]
+    print("\n".join(lines))
+    command = "python benchmarks/grading_scale.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    report = ["# Autograding a class: serial against parallel", "",
+              f"`{command.strip()}` on {datetime.date.today()}, {os.cpu_count()} cores, {platform.platform()}:",
+              "", "```", *lines, "```", ""]
+    (ROOT / "benchmarks" / "grading_scale.md").write_text("\n".join(report))
+    return 0 if all(ok.values()) else 1
 
 
 if __name__ == "__main__":
