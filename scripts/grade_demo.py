@@ -413,6 +413,19 @@ class Result:
     max_score: float
 
 
+def submit_samples(course: Path, assignment: str, students) -> list[Sample]:
+    """Generate ``assignment`` in ``course`` and submit the sample submissions named in ``students``."""
+    step = nbgrader(course, "generate_assignment", assignment, "--force")
+    if step.returncode:
+        raise RuntimeError(f"generate_assignment {assignment} failed:\n{step.stderr[-3000:]}")
+    a = Assignment.load(course, assignment)
+    cases = [s for s in samples(a, course, load_spec(course / "specs" / f"{assignment}.py").unavailable)
+             if s.student in students]
+    for s in cases:
+        submit(course, assignment, s.student, s.notebook)
+    return cases
+
+
 def read_grades(csv_path: Path) -> dict:
     with open(csv_path, newline="") as f:
         return {(row["assignment"], row["student_id"]): (float(row["score"]), float(row["max_score"]))

@@ -96,13 +96,7 @@ def test_parallel_autograde_into_postgresql(tmp_path, postgres):
     course = g.make_course(tmp_path / "course", [NAME])
     with open(course / "nbgrader_config.py", "a") as f:
         f.write(f"\nc.CourseDirectory.db_url = {postgres!r}\n")
-    step = g.nbgrader(course, "generate_assignment", NAME, "--force")
-    assert step.returncode == 0, step.stderr[-2000:]
-    a = g.Assignment.load(course, NAME)
-    cases = [s for s in g.samples(a, course, g.load_spec(course / "specs" / f"{NAME}.py").unavailable)
-             if s.student in STUDENTS]
-    for s in cases:
-        g.submit(course, NAME, s.student, s.notebook)
+    cases = g.submit_samples(course, NAME, STUDENTS)
 
     run = subprocess.run([sys.executable, "-m", "mlgrade", "autograde", NAME, "--workers", "2",
                           "--JudgeExecute.timeout=10"], cwd=course, capture_output=True, text=True, timeout=900,
