@@ -104,7 +104,7 @@ class Kernel:
         self.client.load_connection_file(connection_file)
         self.client.start_channels()
         self._wait_until_ready(startup_timeout)
-        self._members = sandbox.sandbox_kernel_pid(self.process.pid) if self.sandboxed else None
+        self._members = sandbox.sandbox_members(self.process.pid) if self.sandboxed else None
 
     def _wait_until_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

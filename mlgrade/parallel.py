@@ -33,6 +33,11 @@ class Outcome:
     seconds: float = 0.0
 
 
+def nbgrader_env() -> dict:
+    """This environment with this interpreter's bin/ first on PATH (nbgrader starts its tools from there)."""
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
 def submitted_students(course: Path, assignment: str) -> list[str]:
     return sorted(p.parent.name for p in (course / "submitted").glob(f"*/{assignment}") if p.is_dir())
 
@@ -44,7 +49,8 @@ def shards(students: list[str], workers: int) -> list[list[str]]:
     return [group for group in (students[i::workers] for i in range(workers)) if group]
 
 
-def autograde(course: Path, assignment: str, workers: int | None = None, nbgrader_args=(), progress=None) -> Outcome:
+def autograde(course: Path, assignment: str, workers: int | None = None, nbgrader_args=(),
+              progress=None) -> Outcome:
     """Grade ``course/submitted/*/assignment`` with ``workers`` nbgrader processes (default: the cores).
 
     ``nbgrader_args`` are passed to every ``nbgrader autograde`` (e.g. ``--force``); ``progress(done, total,
@@ -75,7 +81,7 @@ def autograde(course: Path, assignment: str, workers: int | None = None, nbgrade
                             progress(len(outcome.graded) + len(outcome.failed), len(students), outcome)
 
     processes, readers = [], []
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env = nbgrader_env()
     for group in groups:
         others = sorted(set(students) - set(group))
         command = [sys.executable, "-m", "nbgrader", "autograde", assignment, *nbgrader_args]

@@ -205,14 +205,10 @@ def _with_parent_dirs(args: list[str]) -> list[str]:
 def _nproc_in_use(uid: int) -> int:
     """Threads already running under ``uid`` (RLIMIT_NPROC counts them all)."""
     count = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    for entry in Path("/proc").glob("[0-9]*"):
+        fields = _proc_status(int(entry.name))
         if fields.get("Uid", "").split()[:1] == [str(uid)]:
-            count += int(fields.get("Threads", "1").strip() or 1)
+            count += int(fields.get("Threads") or 1)
     return count
 
 
@@ -264,7 +260,7 @@ def namespace_processes(namespace: str) -> dict[int, str]:
     return found
 
 
-def sandbox_kernel_pid(bwrap_pid: int) -> tuple[str, set[int]] | None:
+def sandbox_members(bwrap_pid: int) -> tuple[str, set[int]] | None:
     """For a sandbox started as ``bwrap_pid``: its pid namespace and the processes that belong there (bwrap's
     init and the kernel). None when they cannot be found (not sandboxed, or already gone)."""
     init = [int(p.name) for p in Path("/proc").glob("[0-9]*")

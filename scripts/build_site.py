@@ -7,8 +7,10 @@
     build/site/_static/mathjax/         MathJax 2.7 (Debian's libjs-mathjax): math typesets with no network
 
 Pages are written by nbconvert with the template in site/templates/mlkit (the JupyterLab look, a navigation
-bar, long drawing cells folded); the API pages by pdoc with site/pdoc (a link back to the course). Nothing on any page is fetched from the network, so the site works from a
-USB stick: open build/site/index.html. Usage:  python scripts/build_site.py [--executed build/lectures]
+bar, long drawing cells folded); the API pages by pdoc with site/pdoc (a link back to the course). Nothing on
+any page is fetched from the network, so the site works from a USB stick: open build/site/index.html.
+
+Usage:  python scripts/build_site.py [--executed build/lectures] [--out build/site]
 """
 
 from __future__ import annotations
@@ -132,10 +134,13 @@ def build(executed: Path, out: Path, log=print) -> dict:
 
     notebooks = {p.stem: nbformat.read(p, as_version=4) for p in lectures}
     titles = {stem: title_of(nb) for stem, nb in notebooks.items()}
-    exercise_titles = {}  # the exercises of the lectures being built
-    for name in sorted({EXERCISES[s[:2]] for s in notebooks if s[:2] in EXERCISES}):
-        nb = nbformat.read(ROOT / "exercises" / name / f"{name}.ipynb", as_version=4)
-        exercise_titles[name] = title_of(nb)
+    lecture_of = {}  # the exercises of the lectures being built -> the lecture each one practises
+    for stem in notebooks:
+        if stem[:2] in EXERCISES:
+            lecture_of.setdefault(EXERCISES[stem[:2]], stem)
+    exercises = {name: nbformat.read(ROOT / "exercises" / name / f"{name}.ipynb", as_version=4)
+                 for name in sorted(lecture_of)}
+    exercise_titles = {name: title_of(nb) for name, nb in exercises.items()}
     common = {"mathjax": f"../_static/mathjax/MathJax.js?config={MATHJAX_CONFIG},Safe",
               "css": "../_static/site.css", "favicon": "../favicon.ico", "fold_lines": FOLD_LINES}
 
@@ -157,12 +162,7 @@ def build(executed: Path, out: Path, log=print) -> dict:
         export(nb, out / "lectures" / f"{stem}.html", {**common, "nav": bar, "footer": nav_bar("../", prev, next_)})
         log(f"  page {i + 1}/{len(stems)}: lectures/{stem}.html")
 
-    lecture_of = {}
-    for stem in stems:
-        if stem[:2] in EXERCISES:
-            lecture_of.setdefault(EXERCISES[stem[:2]], stem)
-    for name, title in exercise_titles.items():
-        nb = nbformat.read(ROOT / "exercises" / name / f"{name}.ipynb", as_version=4)
+    for name, nb in exercises.items():
         lecture = lecture_of[name]
         extra = (f' <a href="../lectures/{lecture}.html">Lecture: {html.escape(titles[lecture])}</a>'
                  f' <span class="mlkit-modules">To work on it, open exercises/{name}/{name}.ipynb in Jupyter'

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import nbformat
 
+from mlgrade.parallel import nbgrader_env
 from mlgrade.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -379,10 +379,6 @@ def nbgrader(course: Path, *args: str, timeout: float = 1800) -> subprocess.Comp
     return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=nbgrader_env(), text=True,
                           capture_output=True, timeout=timeout)
 
-
-def nbgrader_env() -> dict:
-    """This environment with this interpreter's bin/ first on PATH (nbgrader starts its tools from there)."""
-    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
 def make_course(dest: Path, assignments: list[str]) -> Path:
