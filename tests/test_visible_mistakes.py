@@ -14,80 +14,54 @@ import pytest
 from mlgrade.spec import namespace_from_notebook
 from spec_helpers import ROOT
 
+import test_spec_01_perceptron as hidden_01  # noqa: E402 -- the hidden checks' tables of the same mistakes
+import test_spec_02_activations_losses as hidden_02  # noqa: E402
+import test_spec_03_backprop as hidden_03  # noqa: E402
+
+
+def _hidden(table, mistake: str) -> tuple[str, str]:
+    """(function, source) of a mistake written once, in the hidden checks' table: both checks must reject it."""
+    function, source, _ = table.MISTAKES[mistake]
+    return function, source
+
+
 MISTAKES = {
-    # what the student got wrong: (assignment, test cell, function, replacement source, part of the message)
-    "predict returns booleans": ("01_perceptron", "test_predict", "predict", """
-def predict(X, w, b):
-    return np.asarray(X, dtype=float) @ np.asarray(w, dtype=float) + b >= 0
-""", "predict returned booleans (True/False): return an integer array of 0s and 1s"),
-    "novikoff_bound returns a negative bound instead of raising": ("01_perceptron", "test_novikoff_bound",
-                                                                   "novikoff_bound", """
-def novikoff_bound(X, y, w, b):
-    signs = np.where(np.asarray(y) == 1, 1.0, -1.0)
-    X_tilde = np.hstack([X, np.ones((X.shape[0], 1))])
-    theta = np.append(w, b)
-    gamma = np.min(signs * (X_tilde @ theta)) / np.linalg.norm(theta)
-    return float((np.max(np.linalg.norm(X_tilde, axis=1)) / gamma) ** 2)
-""", "novikoff_bound should raise a ValueError for w = [-1, 0], b = 0 (margin -1): (w, b) does not separate the "
-     "data (margin gamma <= 0), so there is no bound; it returned 2.0"),
-    "novikoff_bound accepts a margin of exactly 0": ("01_perceptron", "test_novikoff_bound", "novikoff_bound", """
-def novikoff_bound(X, y, w, b):
-    signs = np.where(np.asarray(y) == 1, 1.0, -1.0)
-    X_tilde = np.hstack([X, np.ones((X.shape[0], 1))])
-    theta = np.append(w, b)
-    gamma = np.min(signs * (X_tilde @ theta)) / np.linalg.norm(theta)
-    if gamma < 0:
-        raise ValueError("(w, b) does not separate the data")
-    with np.errstate(divide="ignore"):
-        return float((np.max(np.linalg.norm(X_tilde, axis=1)) / gamma) ** 2)
-""", "novikoff_bound should raise a ValueError for w = [0, 1], b = 0 (margin 0)"),
-    "novikoff_bound raises another exception than ValueError": ("01_perceptron", "test_novikoff_bound",
-                                                                "novikoff_bound", """
-def novikoff_bound(X, y, w, b):
-    signs = np.where(np.asarray(y) == 1, 1.0, -1.0)
-    X_tilde = np.hstack([X, np.ones((X.shape[0], 1))])
-    theta = np.append(w, b)
-    gamma = np.min(signs * (X_tilde @ theta)) / np.linalg.norm(theta)
-    assert gamma > 0, "(w, b) does not separate the data"
-    return float((np.max(np.linalg.norm(X_tilde, axis=1)) / gamma) ** 2)
-""", "novikoff_bound should raise a ValueError for w = [-1, 0], b = 0 (margin -1): (w, b) does not separate the data (margin gamma <= 0), so there is no bound; it raised AssertionError"),
-    "relu_grad = 1 at z = 0": ("02_activations_losses", "test_relu", "relu_grad", """
-def relu_grad(z):
-    return (np.asarray(z) >= 0).astype(float)
-""", "relu_grad([0]) (at the kink z = 0 the derivative is 0, as in PyTorch: 1 where z > 0, not z >= 0)"),
-    "relu_grad with np.heaviside(z, 1)": ("02_activations_losses", "test_relu", "relu_grad", """
+    # what the student got wrong: (assignment, test cell, (function, replacement source), part of the message)
+    "predict returns booleans": ("01_perceptron", "test_predict", _hidden(hidden_01, "booleans instead of integers"),
+                                 "predict returned booleans (True/False): return an integer array of 0s and 1s"),
+    "novikoff_bound returns a negative bound instead of raising": (
+        "01_perceptron", "test_novikoff_bound", _hidden(hidden_01, "no ValueError for a non-separating (w, b)"),
+        "novikoff_bound should raise a ValueError for w = [-1, 0], b = 0 (margin -1): (w, b) does not separate "
+        "the data (margin gamma <= 0), so there is no bound; it returned 2.0"),
+    "novikoff_bound accepts a margin of exactly 0": (
+        "01_perceptron", "test_novikoff_bound", _hidden(hidden_01, "a margin of exactly 0 accepted"),
+        "novikoff_bound should raise a ValueError for w = [0, 1], b = 0 (margin 0)"),
+    "novikoff_bound raises another exception than ValueError": (
+        "01_perceptron", "test_novikoff_bound", _hidden(hidden_01, "another exception than ValueError"),
+        "novikoff_bound should raise a ValueError for w = [-1, 0], b = 0 (margin -1): (w, b) does not separate "
+        "the data (margin gamma <= 0), so there is no bound; it raised AssertionError"),
+    "relu_grad = 1 at z = 0": (
+        "02_activations_losses", "test_relu", _hidden(hidden_02, "relu_grad = 1 at z = 0"),
+        "relu_grad([0]) (at the kink z = 0 the derivative is 0, as in PyTorch: 1 where z > 0, not z >= 0)"),
+    "relu_grad with np.heaviside(z, 1)": ("02_activations_losses", "test_relu", ("relu_grad", """
 def relu_grad(z):
     return np.heaviside(z, 1.0)
-""", "relu_grad([0]) (at the kink z = 0 the derivative is 0"),
-    "mlp_backward: mean over n instead of n*k": ("03_backprop", "test_mlp_backward", "mlp_backward", """
-def mlp_backward(X, Y, params, N1, A1, A2):
-    S2 = 2.0 * (A2 - Y) / A2.shape[0]
-    dA1, dW2, db2 = linear_backward(A1, params["W2"], S2)
-    S1 = dA1 * (N1 > 0)
-    _, dW1, db1 = linear_backward(X, params["W1"], S1)
-    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
-""", "it looks divided by n only; the mean squared error averages over all n·k entries"),
+"""), "relu_grad([0]) (at the kink z = 0 the derivative is 0"),
+    "mlp_backward: mean over n instead of n*k": (
+        "03_backprop", "test_mlp_backward", _hidden(hidden_03, "mean over n instead of n*k"),
+        "it looks divided by n only; the mean squared error averages over all n·k entries"),
     "mlp_backward: mean over the samples with np.mean(axis=0)": ("03_backprop", "test_mlp_backward",
-                                                                 "mlp_backward", """
+                                                                 ("mlp_backward", """
 def mlp_backward(X, Y, params, N1, A1, A2):
     S2 = 2.0 * (A2 - Y)
     dW2 = A1.T @ S2 / len(X)
     db2 = np.mean(S2, axis=0)
     S1 = (S2 @ params["W2"].T) * (N1 > 0)
     return {"W1": X.T @ S1 / len(X), "b1": np.mean(S1, axis=0), "W2": dW2, "b2": db2}
-""", "it looks divided by n only; the mean squared error averages over all n·k entries"),
-    "numerical_gradient: one-sided difference": ("03_backprop", "test_numerical_gradient",
-                                                 "numerical_gradient", """
-def numerical_gradient(f, x, eps=1e-6):
-    grad = np.zeros(x.shape)
-    base = float(f())
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        grad[i] = (float(f()) - base) / eps
-        x[i] = old
-    return grad
-""", "use the central difference (f(x + eps) - f(x - eps)) / (2 eps), not the one-sided (f(x + eps) - f(x)) / eps"),
+"""), "it looks divided by n only; the mean squared error averages over all n·k entries"),
+    "numerical_gradient: one-sided difference": (
+        "03_backprop", "test_numerical_gradient", _hidden(hidden_03, "one-sided difference"),
+        "use the central difference (f(x + eps) - f(x - eps)) / (2 eps), not the one-sided (f(x + eps) - f(x)) / eps"),
 }
 
 
@@ -114,7 +88,7 @@ def test_the_reference_solution_passes_the_visible_test_cell(grade_id):
 
 @pytest.mark.parametrize("mistake", MISTAKES)
 def test_a_common_mistake_fails_its_visible_test_cell_with_a_pointed_message(mistake):
-    name, gid, function, source, message = MISTAKES[mistake]
+    name, gid, (function, source), message = MISTAKES[mistake]
     with pytest.raises(AssertionError) as failure:
         _run_test_cell(name, gid, {function: source})
     assert message in str(failure.value), f"the visible test cell {gid} failed with: {failure.value}"
