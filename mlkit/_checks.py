@@ -2,9 +2,13 @@
 
 Every public function of mlkit validates its input at the boundary and raises ``ValueError`` naming the
 expected and the received shape or values, so that a mistake never turns into a silently wrong number.
+All messages read the same way: ``"<name> must be <what is expected>, got <what was received>"``.
 """
 
 from __future__ import annotations
+
+import math
+import numbers
 
 import numpy as np
 
@@ -41,6 +45,52 @@ def as_positive_int(value, name: str) -> int:
     return int(value)
 
 
+def as_int_at_least(value, name: str, minimum: int) -> int:
+    """A whole number ≥ ``minimum`` (e.g. a number of epochs ≥ 0); floats, strings and bools are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
+    return int(value)
+
+
+def as_number(value, name: str) -> float:
+    """A real, finite number such as 0.1 or 3, as a float (bools, strings, arrays, NaN and ±inf are refused)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    return float(value)
+
+
+def as_nonnegative(value, name: str) -> float:
+    """A finite number ≥ 0 (a learning rate, a weight decay, ...)."""
+    x = as_number(value, name)
+    if x < 0.0:
+        raise ValueError(f"{name} must be a number ≥ 0, got {value!r}")
+    return x
+
+
+def as_positive(value, name: str) -> float:
+    """A finite number > 0 (a step size ε, a decay factor γ, ...)."""
+    x = as_number(value, name)
+    if x <= 0.0:
+        raise ValueError(f"{name} must be a number > 0, got {value!r}")
+    return x
+
+
+def in_interval(value, name: str, low: float, high: float, include_high: bool = True) -> float:
+    """A finite number in [low, high] (or in [low, high) with ``include_high=False``)."""
+    x = as_number(value, name)
+    if not (low <= x <= high if include_high else low <= x < high):
+        interval = f"[{low}, {high}]" if include_high else f"[{low}, {high})"
+        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
+    return x
+
+
+def as_bool(value, name: str) -> bool:
+    """A switch: True or False (also numpy's bool); 1, "yes" or None are refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def as_float_dtype(dtype) -> np.dtype:
     """A floating dtype (np.float32 or np.float64) for a model's weights."""
     dt = np.dtype(dtype)
@@ -53,7 +103,7 @@ def check_finite(x: np.ndarray, name: str = "x") -> None:
     """Raise :class:`NonFiniteError` (a ``ValueError``) if ``x`` holds NaN or ±inf."""
     if not np.all(np.isfinite(x)):
         n_bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
-        raise NonFiniteError(f"{name} contains {n_bad} NaN or infinite value(s); expected finite numbers")
+        raise NonFiniteError(f"{name} must hold finite numbers, got {n_bad} NaN or infinite value(s)")
 
 
 def check_ndim(x: np.ndarray, ndim: int, name: str, expected: str) -> None:
