@@ -2,6 +2,7 @@
 
 import ast
 import inspect
+import pkgutil
 
 import matplotlib
 
@@ -50,11 +51,29 @@ class Square(Module):
         return grad_output * 2.0 * self.z
 
 
-def test_module_never_shows_or_blocks():
-    tree = ast.parse(inspect.getsource(mp))
-    called = {node.func.attr for node in ast.walk(tree)
-              if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)}
-    assert not called & {"show", "pause", "use", "ion", "switch_backend"}
+def plotting_modules():
+    """mlkit.plotting and each module of the package."""
+    import importlib
+
+    names = [info.name for info in pkgutil.iter_modules(mp.__path__, prefix="mlkit.plotting.")]
+    assert len(names) >= 5
+    return [mp] + [importlib.import_module(name) for name in names]
+
+
+def test_package_never_shows_or_blocks():
+    for module in plotting_modules():
+        tree = ast.parse(inspect.getsource(module))
+        called = {node.func.attr for node in ast.walk(tree)
+                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)}
+        assert not called & {"show", "pause", "use", "ion", "switch_backend"}, module.__name__
+
+
+def test_package_modules_stay_short_and_export_every_public_name():
+    for module in plotting_modules():
+        n_lines = len(inspect.getsource(module).splitlines())
+        assert n_lines <= 450, f"{module.__name__} has {n_lines} lines"
+    for name in mp.__all__:
+        assert callable(getattr(mp, name)), name
 
 
 # --------------------------------------------------------------------------------------- decision boundary
