@@ -6,16 +6,15 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import ListedColormap
 
+from .. import train
 from ._common import as_points_2d, labels_per_point, new_axes, padded_limits, scatter_classes
 
 _MAX_DISCRETE_CLASSES = 20
 
 
 def _model_outputs(model, points, method):
-    """Call the model on a batch of points: ``model.<method>``, else ``model.predict``, else ``model(...)``.
-
-    A module with a ``training`` flag (an mlkit Module) is evaluated in eval mode and its mode restored.
-    """
+    """The model's outputs on a batch of points: ``model.<method>``, else ``model.predict``, else ``model``
+    called through ``mlkit.train.predict`` (evaluation mode, Dropout off, the previous mode restored)."""
     if method is not None:
         if not hasattr(model, method):
             raise ValueError(f"the model has no method {method!r}")
@@ -24,14 +23,7 @@ def _model_outputs(model, points, method):
         return model.predict(points)
     if not callable(model):
         raise ValueError(f"expected a predict function or a model with .predict, got {type(model).__name__}")
-    if hasattr(model, "training") and hasattr(model, "train"):
-        was_training = model.training
-        model.train(False)
-        try:
-            return model(points)
-        finally:
-            model.train(was_training)
-    return model(points)
+    return train.predict(model, points)
 
 
 def plot_decision_boundary(model, X, y=None, ax=None, resolution=200, padding=0.1, method=None,
