@@ -287,7 +287,7 @@ def test_plot_perceptron_steps_small_multiples():
     assert legend_texts(panels[1]) == ["w·x + b = 0", "class 0", "class 1", "mistake → update"]
 
     fig, axes = plt.subplots(1, 3)
-    assert mp.plot_perceptron_steps(X_GATE, Y_AND, p.history_, steps=[0, 1, 18], axes=axes) is fig
+    assert mp.plot_perceptron_steps(X_GATE, Y_AND, p.history_, steps=[0, 1, 18], ax=axes) is fig
     assert axes[1].get_title().startswith("update 1/18")
     with pytest.raises(ValueError, match=r"\[0, 18\]"):
         mp.plot_perceptron_steps(X_GATE, Y_AND, p.history_, steps=[19])

@@ -108,16 +108,14 @@ def animate_perceptron(X, y, history, ax=None, interval=700, padding=0.25, repea
                          interval=interval, repeat=repeat, blit=False)
 
 
-def plot_perceptron_steps(X, y, history, steps=None, ax=None, n_cols=4, padding=0.25, max_panels=8,
-                          axes=None):
+def plot_perceptron_steps(X, y, history, steps=None, ax=None, n_cols=4, padding=0.25, max_panels=8):
     """Small multiples of the perceptron's line at selected updates (a static version of the animation).
 
     ``steps``: indices into ``history`` (0 = the zero state); by default every state if there are at most
-    ``max_panels``, else ``max_panels`` evenly spaced ones including the first and the last. ``ax`` (or its
-    alias ``axes``): an Axes or an array of Axes to draw into (at least ``len(steps)`` of them), else a new
-    figure with ``n_cols`` columns. Returns the Figure.
+    ``max_panels``, else ``max_panels`` evenly spaced ones including the first and the last. ``ax``: an Axes
+    or an array of Axes to draw into (at least ``len(steps)`` of them, e.g. the ``axes`` of
+    ``plt.subplots``), else a new figure with ``n_cols`` columns. Returns the Figure.
     """
-    axes = ax if ax is not None else axes
     X, y, classes, states, xlim, ylim = _perceptron_inputs(X, y, history, padding)
     last = len(states) - 1
     if steps is None:
@@ -126,14 +124,14 @@ def plot_perceptron_steps(X, y, history, steps=None, ax=None, n_cols=4, padding=
     steps = [int(s) for s in steps]
     if not steps or any(s < 0 or s > last for s in steps):
         raise ValueError(f"steps must be a non-empty list of indices in [0, {last}], got {steps}")
-    if axes is None:
+    if ax is None:
         n_cols = max(1, min(int(n_cols), len(steps)))
         n_rows = math.ceil(len(steps) / n_cols)
         fig, grid = plt.subplots(n_rows, n_cols, figsize=(3.0 * n_cols, 2.9 * n_rows), squeeze=False,
                                  layout="constrained")
         flat = list(grid.flat)
     else:
-        flat = list(np.asarray(axes, dtype=object).flat)
+        flat = list(np.asarray(ax, dtype=object).flat)
         if len(flat) < len(steps):
             raise ValueError(f"need at least {len(steps)} Axes for {len(steps)} steps, got {len(flat)}")
         fig = flat[0].figure
@@ -142,6 +140,6 @@ def plot_perceptron_steps(X, y, history, steps=None, ax=None, n_cols=4, padding=
         if j < len(steps):
             _draw_perceptron_state(cell, X, y, classes, states, steps[j], xlim, ylim,
                                    legend=(j == legend_panel), compact=True)
-        elif axes is None:
+        elif ax is None:
             cell.set_axis_off()
     return fig
