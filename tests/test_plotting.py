@@ -309,16 +309,19 @@ def test_plot_loss_surface_with_trajectories():
     assert len(filled) == 1 and len(ax.figure.axes) == 2              # contours and a colour bar
     assert ax.get_title() and ax.get_xlabel() == "$w_1$"
 
-    # the three ways of writing f give the same surface
-    forms = [lambda a, b: a ** 2 + 3 * b ** 2,
-             lambda w: w[0] ** 2 + 3 * w[1] ** 2,
-             lambda w: float(np.dot(w, w * np.array([1.0, 3.0])))]
-    levels = []
-    for f in forms:
-        ax = mp.plot_loss_surface_2d(f, (-3, 3), (-2, 2), resolution=25, levels=12)
-        levels.append([c for c in ax.collections if isinstance(c, ContourSet) and c.filled][0].levels)
-    np.testing.assert_allclose(levels[0], levels[1])
-    np.testing.assert_allclose(levels[0], levels[2])
+    # f is called once, on the two meshgrid arrays
+    calls = []
+
+    def bowl(w1, w2):
+        calls.append((w1.shape, w2.shape))
+        return w1 ** 2 + 3 * w2 ** 2
+
+    ax = mp.plot_loss_surface_2d(bowl, (-3, 3), (-2, 2), resolution=25, levels=12)
+    assert calls == [((25, 25), (25, 25))]
+    filled = [c for c in ax.collections if isinstance(c, ContourSet) and c.filled][0]
+    assert filled.levels[0] == pytest.approx(0.0, abs=1e-9) and filled.levels[-1] >= 9 + 12
+    with pytest.raises(ValueError, match="element by element"):
+        mp.plot_loss_surface_2d(lambda a, b: 1.0, (-3, 3), (-2, 2), resolution=10)
 
     rosen = lambda a, b: (1 - a) ** 2 + 100 * (b - a ** 2) ** 2    # noqa: E731
     ax = mp.plot_loss_surface_2d(rosen, (-2, 2), (-1, 3), log=True, resolution=40)

@@ -11,30 +11,16 @@ from ._common import new_axes
 _PATH_COLOURS = ["tab:red", "white", "tab:orange", "magenta", "cyan", "tab:pink", "yellow", "tab:brown"]
 
 
-def _evaluate_surface(f, gx, gy):
-    """f on the grid: tried as f(x, y) on meshgrid arrays, then f(p) with p = [x, y] stacked (vectorised),
-    then point by point f(np.array([x, y]))."""
-    try:
-        Z = np.asarray(f(gx, gy), dtype=np.float64)
-        if Z.shape == gx.shape:
-            return Z
-    except TypeError:
-        pass
-    try:
-        Z = np.asarray(f(np.stack([gx, gy])), dtype=np.float64)
-        if Z.shape == gx.shape:
-            return Z
-    except (TypeError, ValueError, IndexError):
-        pass
-    values = [float(f(np.array([a, b]))) for a, b in zip(gx.ravel(), gy.ravel())]
-    return np.asarray(values).reshape(gx.shape)
-
-
 def plot_loss_surface_2d(f, xlim, ylim, trajectories=None, ax=None, resolution=200, levels=30, log=False,
                          minimum=None, cmap="viridis", title="Loss surface"):
     """Contours of a loss of two weights, with optimizer paths on top (lecture 06).
 
-    ``f``: ``f(w1, w2)`` on meshgrid arrays, or ``f(w)`` with ``w[0], w[1]`` (vectorised or one point).
+    ``f(w1, w2)`` is the loss written with numpy operations, so that it works element by element: it is
+    called once, on the two ``(resolution, resolution)`` arrays of ``np.meshgrid``, and must return an
+    array of that shape. For example ``lambda w1, w2: (1 - w1)**2 + 100 * (w2 - w1**2)**2`` (Rosenbrock).
+    A loss written for a vector ``w`` fits with ``lambda w1, w2: loss(np.stack([w1, w2]))`` when it only
+    uses ``w[0]`` and ``w[1]``.
+
     ``trajectories``: dict name → (T, 2) array of the iterates, e.g. ``{"SGD": path_sgd, "Adam": path_adam}``.
     ``log=True`` spaces the contour levels geometrically (for valleys like Rosenbrock's).
     ``minimum``: a point (2,) to mark with a star. Returns the Axes.
@@ -43,7 +29,11 @@ def plot_loss_surface_2d(f, xlim, ylim, trajectories=None, ax=None, resolution=2
     if not (x0 < x1 and y0 < y1):
         raise ValueError(f"xlim and ylim must be increasing pairs, got {xlim} and {ylim}")
     gx, gy = np.meshgrid(np.linspace(x0, x1, int(resolution)), np.linspace(y0, y1, int(resolution)))
-    Z = np.ma.masked_invalid(_evaluate_surface(f, gx, gy))
+    Z = np.asarray(f(gx, gy), dtype=np.float64)
+    if Z.shape != gx.shape:
+        raise ValueError(f"f(w1, w2) must work element by element: on two arrays of shape {gx.shape} it "
+                         f"returned shape {Z.shape}")
+    Z = np.ma.masked_invalid(Z)
     ax = new_axes(ax, figsize=(5.5, 4.5))
     if log:
         positive = Z[Z > 0]
