@@ -21,24 +21,21 @@ CASES = [
     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
     ("SGD", dict(lr=0.05, weight_decay=0.1)),
     ("SGD", dict(lr=0.05, momentum=0.8, dampening=0.5, weight_decay=0.1)),
-    ("SGD", dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.1, maximize=True)),
+    ("SGD", dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.1)),
     ("Adagrad", dict()),
     ("Adagrad", dict(lr=0.1, lr_decay=0.05)),
     ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.3)),
     ("Adagrad", dict(lr=0.1, weight_decay=0.1)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.02, initial_accumulator_value=0.1, weight_decay=0.05, eps=1e-6)),
-    ("Adagrad", dict(lr=0.1, maximize=True)),
     ("RMSprop", dict()),
     ("RMSprop", dict(lr=0.01, momentum=0.9)),
     ("RMSprop", dict(lr=0.01, centered=True)),
     ("RMSprop", dict(lr=0.01, weight_decay=0.1)),
     ("RMSprop", dict(lr=0.005, alpha=0.9, eps=1e-4, momentum=0.5, centered=True, weight_decay=0.1)),
-    ("RMSprop", dict(lr=0.01, maximize=True)),
     ("Adam", dict()),
     ("Adam", dict(lr=0.05, amsgrad=True)),
     ("Adam", dict(lr=0.05, weight_decay=0.1)),
     ("Adam", dict(lr=0.05, betas=(0.5, 0.8), eps=1e-3, weight_decay=0.1, amsgrad=True)),
-    ("Adam", dict(lr=0.05, maximize=True)),
     ("AdamW", dict()),
     ("AdamW", dict(lr=0.05, weight_decay=0.1)),
     ("AdamW", dict(lr=0.05, betas=(0.5, 0.8), weight_decay=0.1, amsgrad=True)),
@@ -53,10 +50,7 @@ def initial_arrays(seed=0, dtype=np.float64):
 
 
 def make_gradient(seed=1, n_steps=N_STEPS):
-    """g(θ) at step k: ∇ Σ(log cosh θ − cos(3θ)/3 + θ²/10) plus seeded noise (a 'minibatch' gradient).
-
-    Non-quadratic and bounded enough that maximize=True (gradient ascent) does not blow up either.
-    """
+    """g(θ) at step k: ∇ Σ(log cosh θ − cos(3θ)/3 + θ²/10) plus seeded noise (a 'minibatch' gradient)."""
     rng = np.random.default_rng(seed)
     noise = [[0.3 * rng.normal(size=shape) for shape in SHAPES] for _ in range(n_steps)]
 
@@ -269,11 +263,13 @@ def test_load_state_dict_validates():
     good = opt.state_dict()
 
     wrong_shape = mo.SGD([Parameter(np.zeros((3, 2))), Parameter(np.zeros(3))], lr=0.1, momentum=0.9)
-    with pytest.raises(ValueError, match=r"shape \(2, 3\).*expected \(3, 2\)"):
+    with pytest.raises(ValueError, match=r"must have shape \(3, 2\).*got shape \(2, 3\)"):
         wrong_shape.load_state_dict(good)
-    assert wrong_shape.momentum == 0.9 and wrong_shape.state == [{}, {}]  # unchanged after the failure
+    # unchanged after the failure: nothing is taken over before every check has passed
+    assert wrong_shape.momentum == 0.9 and wrong_shape.t == 0
+    assert all(not s["momentum_buffer"].any() for s in wrong_shape.state)
 
-    with pytest.raises(ValueError, match="2 parameters"):
+    with pytest.raises(ValueError, match="state of 1 parameters, got 2 parameters"):
         mo.SGD([Parameter(np.zeros((2, 3)))], lr=0.1).load_state_dict(good)
     with pytest.raises(ValueError, match="saved from SGD"):
         mo.Adam([Parameter(np.zeros((2, 3))), Parameter(np.zeros(3))]).load_state_dict(good)
@@ -418,7 +414,7 @@ def test_custom_optimizer_from_base_class():
     reference, _, _ = run_mlkit("SGD", dict(lr=0.05), init, gradient, 5)
     for a, p in zip(reference[-1], params):
         np.testing.assert_array_equal(p.data, a)
-    assert GD(params, lr=0.1).state_dict()["hyperparameters"] == {"lr": 0.1, "maximize": False}
+    assert GD(params, lr=0.1).state_dict()["hyperparameters"] == {"lr": 0.1}
 
 
 # ---------------------------------------------------------------------------------------------------- bad input
@@ -461,6 +457,24 @@ BAD = [
 def test_bad_hyperparameters_raise(name, kwargs):
     with pytest.raises(ValueError):
         getattr(mo, name)([Parameter(np.zeros(3))], **kwargs)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda ps: mo.SGD(ps, lr=-0.1), "learning rate lr must be a number ≥ 0, got -0.1"),
+    (lambda ps: mo.SGD(ps, lr="fast"), "learning rate lr must be a finite real number, got 'fast'"),
+    (lambda ps: mo.SGD(ps, lr=0.1, nesterov="yes"), "nesterov must be True or False, got 'yes'"),
+    (lambda ps: mo.RMSprop(ps, alpha=1.5), r"alpha must be a number in \[0.0, 1.0\], got 1.5"),
+    (lambda ps: mo.Adam(ps, betas=(1.0, 0.999)), r"beta1 \(betas\[0\]\) must be a number in \[0.0, 1.0\), got 1.0"),
+])
+def test_bad_hyperparameter_messages_name_expected_and_received(make, message):
+    with pytest.raises(ValueError, match=message):
+        make([Parameter(np.zeros(3))])
+
+
+def test_schedulers_are_exported_from_optim():
+    import mlkit.schedules
+
+    assert mo.StepLR is mlkit.schedules.StepLR and mo.CosineAnnealingLR is mlkit.schedules.CosineAnnealingLR
 
 
 @pytest.mark.parametrize("params, match", [
