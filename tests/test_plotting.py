@@ -175,12 +175,11 @@ def test_plot_images_grid_titles_and_shapes():
     assert [a.images[0].get_array().shape for a in image_axes(fig)] == [(28, 28)] * 3
     assert [a.get_title() for a in image_axes(fig)] == ["7", "2", "1"]
 
-    fig = mp.plot_images(rng.random((4, 5, 6)), predictions=[1, 2, 3, 4], class_names=list("abcde"))
-    assert [a.get_title() for a in image_axes(fig)] == ["p: b", "p: c", "p: d", "p: e"]
-    fig = mp.plot_images(rng.random((2, 10)), shape=(2, 5), suptitle="two")
-    assert image_axes(fig)[0].images[0].get_array().shape == (2, 5) and fig.get_suptitle() == "two"
+    fig = mp.plot_images(rng.random((4, 5, 6)), predictions=[1, 2, 3, 4], suptitle="four")
+    assert [a.get_title() for a in image_axes(fig)] == ["p: 1", "p: 2", "p: 3", "p: 4"]
+    assert image_axes(fig)[0].images[0].get_array().shape == (5, 6) and fig.get_suptitle() == "four"
 
-    with pytest.raises(ValueError, match="square"):
+    with pytest.raises(ValueError, match=r"square.*\(n, height, width\)"):
         mp.plot_images(rng.random((2, 10)))
     with pytest.raises(ValueError, match="one entry per image"):
         mp.plot_images(images, labels=[1, 2])
@@ -210,6 +209,11 @@ def test_plot_reconstructions_two_rows():
     assert len(cells) == 12
     assert cells[0].get_ylabel() == "input" and cells[6].get_ylabel() == "reconstruction"
     np.testing.assert_allclose(cells[7].images[0].get_array(), 0.9 * x[1].reshape(8, 8))
+    assert cells[0].images[0].get_clim() == (min(x[:6].min(), 0.9 * x[:6].min()), x[:6].max())
+
+    fig, ax = plt.subplots()
+    assert mp.plot_reconstructions(x, x, n=3, ax=ax, suptitle="pairs") is fig
+    assert len(image_axes(fig)) == 6 and ax.get_title() == "pairs"
 
 
 # ------------------------------------------------------------------------------------------------ activations
