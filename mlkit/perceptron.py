@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, as_rng, check_finite, check_ndim
+from ._checks import as_bool, as_float_array, as_int_at_least, as_positive, as_rng, check_finite, check_ndim
 
 #: Hand-set (w, b) that make ``hardlim_neuron`` compute the logic gates on inputs in {0, 1}².
 GATE_WEIGHTS = {
@@ -83,9 +83,14 @@ def _signed_labels(y, n: int, name: str = "y"):
 
 
 def augment(X) -> np.ndarray:
-    """x̃ = [x, 1]: the inputs with a column of ones appended, shape (n, d + 1)."""
+    """x̃ = [x, 1]: the inputs with a column of ones appended, shape (n, d + 1) (the bias trick)."""
     X = _check_X(X)
     return np.hstack([X, np.ones((X.shape[0], 1), dtype=X.dtype)])
+
+
+def _w_and_b(theta: np.ndarray):
+    """θ = [w, b] → (w, b): a copy of the weights and the bias as a float."""
+    return theta[:-1].copy(), float(theta[-1])
 
 
 class Perceptron:
@@ -141,29 +146,23 @@ class Perceptron:
 
     def __init__(self, lr: float = 1.0, max_epochs: int = 100, shuffle: bool = True, rng=None, *,
                  keep_history: bool = True):
-        if not np.isfinite(lr) or lr <= 0:
-            raise ValueError(f"lr must be a positive number, got {lr}")
-        if int(max_epochs) != max_epochs or max_epochs < 1:
-            raise ValueError(f"max_epochs must be an integer ≥ 1, got {max_epochs}")
-        self.lr = float(lr)
-        self.max_epochs = int(max_epochs)
-        self.shuffle = bool(shuffle)
+        self.lr = as_positive(lr, "lr")
+        self.max_epochs = as_int_at_least(max_epochs, "max_epochs", 1)
+        self.shuffle = as_bool(shuffle, "shuffle")
         self.rng = rng
-        self.keep_history = bool(keep_history)
+        self.keep_history = as_bool(keep_history, "keep_history")
 
     def fit(self, X, y) -> "Perceptron":
         """Run the perceptron rule from θ = 0 until an epoch has no mistake or ``max_epochs`` is reached."""
-        X = _check_X(X)
-        y_pm, classes = _signed_labels(y, X.shape[0])
-        self.classes_ = classes
-        n, d = X.shape
-        X_tilde = np.hstack([X, np.ones((n, 1), dtype=X.dtype)])
-        y_pm = y_pm.astype(X.dtype)
-        lr = X.dtype.type(self.lr)
+        X_tilde = augment(X)
+        n = X_tilde.shape[0]
+        y_pm, self.classes_ = _signed_labels(y, n)
+        y_pm = y_pm.astype(X_tilde.dtype)
+        lr = X_tilde.dtype.type(self.lr)  # float32 data train in float32
         rng = as_rng(self.rng) if self.shuffle else None
 
-        theta = np.zeros(d + 1, dtype=X.dtype)
-        self.history_ = [(theta[:d].copy(), float(theta[d]))] if self.keep_history else []
+        theta = np.zeros(X_tilde.shape[1], dtype=X_tilde.dtype)
+        self.history_ = [_w_and_b(theta)] if self.keep_history else []
         self.errors_per_epoch_ = []
         self.n_updates_ = 0
         self.converged_ = False
@@ -175,15 +174,14 @@ class Perceptron:
                     theta += lr * y_pm[i] * X_tilde[i]
                     mistakes += 1
                     if self.keep_history:
-                        self.history_.append((theta[:d].copy(), float(theta[d])))
+                        self.history_.append(_w_and_b(theta))
             self.errors_per_epoch_.append(mistakes)
             self.n_updates_ += mistakes
             if mistakes == 0:
                 self.converged_ = True
                 break
         self.n_epochs_ = len(self.errors_per_epoch_)
-        self.w_ = theta[:d].copy()
-        self.b_ = float(theta[d])
+        self.w_, self.b_ = _w_and_b(theta)
         return self
 
     def _check_fitted(self) -> None:
@@ -223,22 +221,21 @@ class Perceptron:
                 f"rng={self.rng!r})")
 
 
-def _check_separator(X, y, w, b):
-    X = _check_X(X)
-    y_pm, _ = _signed_labels(y, X.shape[0])
+def _augmented_problem(X, y, w, b):
+    """The checked inputs in the augmented space, in float64: rows x̃ᵢ, labels yᵢ ∈ {−1, +1}, θ = [w, b]."""
+    X_tilde = augment(X).astype(np.float64, copy=False)
+    y_pm, _ = _signed_labels(y, X_tilde.shape[0])
     w = as_float_array(w, "w")
-    if w.shape != (X.shape[1],):
-        raise ValueError(f"w must have shape ({X.shape[1]},) to match X, got shape {w.shape}")
+    if w.shape != (X_tilde.shape[1] - 1,):
+        raise ValueError(f"w must have shape ({X_tilde.shape[1] - 1},) to match X, got shape {w.shape}")
     b = np.asarray(b, dtype=np.float64)
     if b.size != 1:
         raise ValueError(f"b must be a scalar, got shape {b.shape}")
     theta = np.append(w.astype(np.float64), float(b.reshape(())))
     check_finite(theta, "[w, b]")
-    norm = np.linalg.norm(theta)
-    if norm == 0:
+    if not np.any(theta):
         raise ValueError("[w, b] is the zero vector: it defines no hyperplane")
-    X_tilde = np.hstack([X.astype(np.float64), np.ones((X.shape[0], 1))])
-    return X_tilde, y_pm, theta, norm
+    return X_tilde, y_pm, theta
 
 
 def margin(X, y, w, b) -> float:
@@ -250,8 +247,8 @@ def margin(X, y, w, b) -> float:
     This is the distance to the hyperplane θ · x̃ = 0 through the origin of the (d + 1)-space, the one that
     enters Novikoff's bound; it is never larger than the margin measured in x alone (divided by ‖w‖).
     """
-    X_tilde, y_pm, theta, norm = _check_separator(X, y, w, b)
-    return float(np.min(y_pm * (X_tilde @ theta)) / norm)
+    X_tilde, y_pm, theta = _augmented_problem(X, y, w, b)
+    return float(np.min(y_pm * (X_tilde @ theta)) / np.linalg.norm(theta))
 
 
 def novikoff_bound(X, y, w, b) -> float:
@@ -262,12 +259,11 @@ def novikoff_bound(X, y, w, b) -> float:
     the order in which the samples are visited. Any separator gives a valid bound; the one with the largest
     margin gives the tightest. Raises ``ValueError`` if (w, b) does not separate the data (γ ≤ 0).
     """
-    X_tilde, y_pm, theta, norm = _check_separator(X, y, w, b)
-    gamma = float(np.min(y_pm * (X_tilde @ theta)) / norm)
+    gamma = margin(X, y, w, b)
     if not gamma > 0:
         raise ValueError(f"(w, b) does not separate the data: its margin is γ = {gamma:.4g} ≤ 0 (some point "
                          "lies on the hyperplane or on the wrong side), so it certifies no bound")
-    R = float(np.max(np.linalg.norm(X_tilde, axis=1)))
+    R = float(np.max(np.linalg.norm(augment(X).astype(np.float64, copy=False), axis=1)))
     return (R / gamma) ** 2
 
 

@@ -278,8 +278,10 @@ def test_bad_input_raises(X, y, match):
 
 
 def test_bad_settings_and_predict_input():
-    for kwargs in ({"lr": 0.0}, {"lr": -1.0}, {"lr": float("nan")}, {"max_epochs": 0}, {"max_epochs": 2.5}):
-        with pytest.raises(ValueError):
+    for kwargs in ({"lr": 0.0}, {"lr": -1.0}, {"lr": float("nan")}, {"lr": "1"}, {"max_epochs": 0},
+                   {"max_epochs": 2.5}, {"shuffle": "no"}, {"keep_history": None}):
+        name = next(iter(kwargs))
+        with pytest.raises(ValueError, match=f"^{name} must be .*, got"):
             Perceptron(**kwargs)
     with pytest.raises(RuntimeError, match="fit"):
         Perceptron().predict(X_GATE)
