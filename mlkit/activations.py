@@ -11,13 +11,20 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from ._checks import as_float_array
+from ._checks import as_float_array, as_number, as_positive_int
 from .layers import Module, Parameter
 
 
 def _softplus(z):
     """log(1 + e^z) without overflow: logaddexp(0, z)."""
     return np.logaddexp(0.0, z)
+
+
+def _log_softmax(z):
+    """Row-wise log softmax(z)ᵢ = zᵢ − log Σⱼ e^(zⱼ), computed as (zᵢ − m) − log Σⱼ e^(zⱼ − m) with m the row
+    maximum: the largest exponent is e⁰ = 1, so nothing overflows. (Also used by ``CrossEntropyLoss``.)"""
+    shifted = z - z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 class _Elementwise(Module):
@@ -110,7 +117,7 @@ class LeakyReLU(_Elementwise):
     """f(z) = z if z > 0 else a·z,  f'(z) = 1 if z > 0 else a   (a = negative_slope)."""
 
     def __init__(self, negative_slope: float = 0.01):
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = as_number(negative_slope, "negative_slope")
 
     def forward(self, z):
         z = self._input(z)
@@ -128,7 +135,7 @@ class ELU(_Elementwise):
     """f(z) = z if z > 0 else α(e^z − 1),  f'(z) = 1 if z > 0 else α e^z."""
 
     def __init__(self, alpha: float = 1.0):
-        self.alpha = float(alpha)
+        self.alpha = as_number(alpha, "alpha")
 
     def forward(self, z):
         z = self._input(z)
@@ -152,9 +159,8 @@ class PReLU(_Elementwise):
     """
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=np.float64):
-        if int(num_parameters) < 1:
-            raise ValueError(f"num_parameters must be ≥ 1, got {num_parameters}")
-        self.a = Parameter(np.full(int(num_parameters), init, dtype=dtype), name="a")
+        n = as_positive_int(num_parameters, "num_parameters")
+        self.a = Parameter(np.full(n, as_number(init, "init"), dtype=dtype), name="a")
 
     def _slope(self, z):
         """The slope broadcast against z: a scalar, or shape (1, C, 1, ...) for C features on axis 1."""
@@ -188,7 +194,7 @@ class Softplus(_Elementwise):
     """f(z) = (1/β) log(1 + e^(βz)), and f(z) = z where βz > threshold (as torch);  f'(z) = σ(βz)."""
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
-        self.beta, self.threshold = float(beta), float(threshold)
+        self.beta, self.threshold = as_number(beta, "beta"), as_number(threshold, "threshold")
 
     def forward(self, z):
         z = self._input(z)
@@ -234,9 +240,9 @@ class Hardtanh(_Elementwise):
     """f(z) = clip(z, min_val, max_val),  f'(z) = 𝟙{min_val < z < max_val}."""
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0):
-        if not min_val < max_val:
-            raise ValueError(f"Hardtanh needs min_val < max_val, got {min_val} and {max_val}")
-        self.min_val, self.max_val = float(min_val), float(max_val)
+        self.min_val, self.max_val = as_number(min_val, "min_val"), as_number(max_val, "max_val")
+        if not self.min_val < self.max_val:
+            raise ValueError(f"max_val must be greater than min_val = {min_val}, got {max_val}")
 
     def forward(self, z):
         return np.clip(self._input(z), self.min_val, self.max_val)
@@ -282,9 +288,7 @@ class LogSoftmax(_RowWise):
     """log softmax(z)ᵢ = zᵢ − log Σⱼ e^(zⱼ) (log-sum-exp, stable);  backward: g − softmax(z) Σⱼ gⱼ."""
 
     def forward(self, z):
-        z = self._input(z)
-        shifted = z - z.max(axis=1, keepdims=True)
-        self.out = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        self.out = _log_softmax(self._input(z))
         return self.out
 
     def backward(self, grad_output):

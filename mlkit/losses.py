@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from ._checks import as_float_array, as_labels, as_signed_labels, check_finite, check_same_shape
+from ._checks import (as_float_array, as_labels, as_number, as_positive, as_signed_labels, check_finite,
+                      check_same_shape, in_interval)
+from .activations import _log_softmax
 
 
 class Loss:
@@ -91,9 +93,7 @@ class HuberLoss(_ElementwiseLoss):
 
     def __init__(self, *, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction=reduction)
-        if not delta > 0:
-            raise ValueError(f"delta must be positive, got {delta}")
-        self.delta = float(delta)
+        self.delta = as_positive(delta, "delta")
 
     def forward(self, pred, target) -> float:
         p, t = self._pair(pred, target)
@@ -140,12 +140,6 @@ class BCEWithLogitsLoss(_ElementwiseLoss):
         return self._reduce(terms, expit(s) - t, s.size)
 
 
-def _log_softmax(z: np.ndarray) -> np.ndarray:
-    """Row-wise zᵢ − log Σⱼ e^(zⱼ), shifted by the row maximum so nothing overflows."""
-    shifted = z - z.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-
-
 class _ClassificationLoss(Loss):
     """Losses on scores of shape (n, k) and integer labels (n,) in [0, k); the mean runs over n."""
 
@@ -172,9 +166,7 @@ class CrossEntropyLoss(_ClassificationLoss):
 
     def __init__(self, *, reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__(reduction=reduction)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = in_interval(label_smoothing, "label_smoothing", 0.0, 1.0)
 
     def forward(self, pred, target) -> float:
         z = self._scores(pred)
@@ -218,8 +210,8 @@ class MultiMarginLoss(_ClassificationLoss):
     def __init__(self, *, reduction: str = "mean", p: int = 1, margin: float = 1.0):
         super().__init__(reduction=reduction)
         if p not in (1, 2):
-            raise ValueError(f"p must be 1 or 2, got {p}")
-        self.p, self.margin = int(p), float(margin)
+            raise ValueError(f"p must be 1 or 2, got {p!r}")
+        self.p, self.margin = int(p), as_number(margin, "margin")
 
     def forward(self, pred, target) -> float:
         z = self._scores(pred)
@@ -254,7 +246,7 @@ class HingeLoss(_BinaryMarginLoss):
 
     def __init__(self, *, reduction: str = "mean", margin: float = 1.0):
         super().__init__(reduction=reduction)
-        self.margin = float(margin)
+        self.margin = as_number(margin, "margin")
 
     def forward(self, pred, target) -> float:
         s, y = self._margins(pred, target)

@@ -152,6 +152,20 @@ def test_softmax_backward_is_the_full_jacobian_product(rng):
     np.testing.assert_allclose(sm.backward(g)[0], g[0] @ jacobian, rtol=1e-12)
 
 
+@pytest.mark.parametrize("make, name", [
+    (lambda: A.PReLU(num_parameters=0), "num_parameters"),
+    (lambda: A.PReLU(num_parameters=2.0), "num_parameters"),
+    (lambda: A.PReLU(init="0.25"), "init"),
+    (lambda: A.LeakyReLU(negative_slope="0.1"), "negative_slope"),
+    (lambda: A.ELU(alpha=float("nan")), "alpha"),
+    (lambda: A.Softplus(beta=None), "beta"),
+    (lambda: A.Hardtanh(min_val=1.0, max_val=1.0), "max_val"),
+])
+def test_bad_options_name_the_option(make, name):
+    with pytest.raises(ValueError, match=f"^{name} must be .*, got"):
+        make()
+
+
 def test_softmax_requires_two_dimensional_scores():
     with pytest.raises(ValueError, match=r"\(n, k\).*\(5,\)"):
         A.Softmax()(np.zeros(5))

@@ -218,6 +218,16 @@ def test_bad_input_raises_value_error(loss, pred, target, message):
         loss(pred, target)
 
 
+def test_cross_entropy_is_minus_log_softmax_of_the_true_class():
+    # one log-softmax in mlkit: CrossEntropyLoss takes it from mlkit.activations, bit for bit
+    from mlkit.activations import LogSoftmax
+
+    z = np.random.default_rng(3).normal(scale=30.0, size=(7, 5))
+    y = np.array([0, 4, 2, 2, 1, 3, 0])
+    log_p = LogSoftmax()(z)
+    assert L.CrossEntropyLoss(reduction="sum")(z, y) == -log_p[np.arange(7), y].sum()
+
+
 def test_bad_options():
     with pytest.raises(ValueError, match="reduction"):
         L.MSELoss(reduction="none")
@@ -225,6 +235,8 @@ def test_bad_options():
         L.HuberLoss(delta=0.0)
     with pytest.raises(ValueError, match="label_smoothing"):
         L.CrossEntropyLoss(label_smoothing=1.5)
+    with pytest.raises(ValueError, match="^margin must be .*, got"):
+        L.HingeLoss(margin="1")
     with pytest.raises(TypeError):
         L.HingeLoss(0.5)  # options are keywords: HingeLoss(margin=0.5)
     with pytest.raises(RuntimeError, match="before"):
