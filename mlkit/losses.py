@@ -134,6 +134,8 @@ class BCEWithLogitsLoss(_ElementwiseLoss):
     ℓ = max(s, 0) − s t + log(1 + e^(−|s|)),     ∂ℓ/∂s = σ(s) − t.
     """
 
+    decision_threshold = 0.0  # pred is a logit s: class 1 when s ≥ 0, i.e. σ(s) ≥ 0.5 (used by mlkit.train)
+
     def forward(self, pred, target) -> float:
         s, t = self._pair(pred, target)
         terms = np.maximum(s, 0.0) - s * t + np.log1p(np.exp(-np.abs(s)))

@@ -11,13 +11,13 @@ momentum, Adam, ...); the loop below is the same for all of them.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 from tqdm import tqdm
 
-from ._checks import NonFiniteError, as_rng
-from .layers import Module, Sequential
+from ._checks import NonFiniteError, as_int_at_least, as_positive_int, as_rng
 
 
 class TrainingDiverged(RuntimeError):
@@ -64,10 +64,7 @@ def iterate_minibatches(X, y=None, batch_size=32, shuffle=True, rng=None):
         y = np.asarray(y)
         if y.shape[:1] != (n,):
             raise ValueError(f"y must have {n} rows to match X of shape {X.shape}, got shape {y.shape}")
-    if batch_size is None:
-        batch_size = n
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    batch_size = n if batch_size is None else as_positive_int(batch_size, "batch_size")
     order = as_rng(rng).permutation(n) if shuffle else None
     for start in range(0, n, batch_size):
         if order is None:
@@ -80,10 +77,10 @@ def iterate_minibatches(X, y=None, batch_size=32, shuffle=True, rng=None):
 def _label_kind(y) -> str | None:
     """What the targets of a whole data set are, decided once (a batch may hold only one class):
 
-    ``"labels"`` class indices (n,) (integers, or floats holding whole numbers), ``"onehot"`` one-hot or
-    probability rows (n, k), ``"pm1"`` labels in {−1, +1}, ``"01"`` labels in {0, 1} of shape (n, 1),
-    ``"labels_or_01"`` labels in {0, 1} of shape (n,) (class indices for two scores, or 0/1 targets for one
-    output: the model's output decides), or None (a regression target: accuracy does not apply).
+    ``"onehot"`` one-hot or probability rows (n, k ≥ 2), ``"pm1"`` labels in {−1, +1}, ``"01"`` labels in
+    {0, 1}, ``"labels"`` other class indices (n,) (integers, or floats holding whole numbers), or None (a
+    regression target: accuracy does not apply). Labels 0/1 of shape (n,) are class indices for a model
+    with two scores per sample and 0/1 targets for a model with one output: :func:`_n_correct` decides.
     """
     if y is None:
         return None
@@ -96,8 +93,8 @@ def _label_kind(y) -> str | None:
         return "onehot"
     if whole and np.all(np.isin(values, (-1, 1))) and np.any(values == -1):
         return "pm1"
-    if whole and np.all(np.isin(values, (0, 1))) and y.ndim in (1, 2):
-        return "01" if y.ndim == 2 else "labels_or_01"
+    if whole and np.all(np.isin(values, (0, 1))):
+        return "01"
     if whole and y.ndim == 1:
         return "labels"
     return None
@@ -106,15 +103,16 @@ def _label_kind(y) -> str | None:
 def _n_correct(out: np.ndarray, y, kind: str | None, loss_fn) -> int | None:
     """Number of correct predictions in a batch, or None when accuracy does not apply.
 
-    - class labels (n,) and scores (n, k ≥ 2): argmax;   one-hot/probability targets (n, k): argmax of both
-    - labels ±1 with one score per sample: sign;   labels 0/1 with one output per sample: a threshold at 0
-      for logits (BCEWithLogitsLoss) and 0.5 otherwise (a sigmoid output).
+    - scores (n, k ≥ 2): the class with the largest score, compared with class labels (n,) or with the
+      argmax of one-hot/probability targets (n, k)
+    - one output per sample: its sign for labels ±1; for labels 0/1, class 1 when the output reaches the
+      loss's ``decision_threshold`` (0 for a logit, as ``BCEWithLogitsLoss`` says), else 0.5 (a probability)
     """
     if kind is None:
         return None
     y = np.asarray(y)
     if out.ndim == 2 and out.shape[1] >= 2:
-        if kind in ("labels", "labels_or_01") and y.ndim == 1:
+        if kind in ("labels", "01") and y.ndim == 1:
             return int(np.count_nonzero(out.argmax(axis=1) == y))
         if kind == "onehot" and y.shape == out.shape:
             return int(np.count_nonzero(out.argmax(axis=1) == y.argmax(axis=1)))
@@ -124,8 +122,8 @@ def _n_correct(out: np.ndarray, y, kind: str | None, loss_fn) -> int | None:
     y, s = y.reshape(-1), out.reshape(-1)
     if kind == "pm1":
         return int(np.count_nonzero(np.where(s >= 0, 1, -1) == y))
-    if kind in ("01", "labels_or_01"):
-        threshold = 0.0 if type(loss_fn).__name__ == "BCEWithLogitsLoss" else 0.5
+    if kind == "01":
+        threshold = getattr(loss_fn, "decision_threshold", 0.5)
         return int(np.count_nonzero((s >= threshold).astype(int) == y))
     return None
 
@@ -166,16 +164,15 @@ def fit(model, loss_fn, optimizer, X, y, epochs, batch_size, X_val=None, y_val=N
     epoch. A NaN or infinite loss raises :class:`TrainingDiverged` naming the epoch and batch.
     The model is left in evaluation mode, ready to predict.
     """
-    if int(epochs) < 0:
-        raise ValueError(f"epochs must be ≥ 0, got {epochs}")
+    epochs = as_int_at_least(epochs, "epochs", 0)
     if loss_fn is None and not hasattr(model, "loss"):
-        raise ValueError("loss_fn is None, but the model has no loss(x) method of its own")
+        raise ValueError("loss_fn must be a loss when the model has no loss(x) method of its own, got None")
     rng = as_rng(rng)
     history = History()
     X = _as_model_dtype(X, optimizer.params)
     n = X.shape[0]
     kind = _label_kind(y)
-    bar = tqdm(range(int(epochs)), desc="epochs", unit="epoch", disable=not progress, leave=True)
+    bar = tqdm(range(epochs), desc="epochs", unit="epoch", disable=not progress, leave=True)
     for epoch in bar:
         model.train()
         history["lr"].append(float(optimizer.lr))
@@ -197,8 +194,6 @@ def fit(model, loss_fn, optimizer, X, y, epochs, batch_size, X_val=None, y_val=N
             with np.errstate(over="ignore", invalid="ignore"):
                 if loss_fn is None:
                     model.backward()
-                elif isinstance(model, Sequential):
-                    model.backward(loss_fn.backward(), input_grad=False)  # ∂L/∂X of the data is not needed
                 else:
                     model.backward(loss_fn.backward())
                 optimizer.step()
@@ -224,27 +219,23 @@ def fit(model, loss_fn, optimizer, X, y, epochs, batch_size, X_val=None, y_val=N
     return history
 
 
-class _EvalMode:
-    """Context manager: evaluation mode inside, the previous mode restored afterwards."""
-
-    def __init__(self, model):
-        self.model, self.was_training = model, getattr(model, "training", False)
-
-    def __enter__(self):
-        if isinstance(self.model, Module) or hasattr(self.model, "eval"):
-            self.model.eval()
-        return self.model
-
-    def __exit__(self, *exc):
-        if hasattr(self.model, "train"):
-            self.model.train(self.was_training)
-        return False
+@contextlib.contextmanager
+def _eval_mode(model):
+    """Evaluation mode (Dropout off) inside the ``with`` block; the previous mode is restored afterwards."""
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        yield model
+    finally:
+        if hasattr(model, "train"):
+            model.train(was_training)
 
 
 def predict(model, X, batch_size: int | None = 4096) -> np.ndarray:
     """Raw model outputs for ``X`` in evaluation mode (Dropout off), computed in batches to save memory."""
     X = _as_model_dtype(X, _parameters(model))
-    with _EvalMode(model):
+    with _eval_mode(model):
         parts = [model(xb) for xb, _ in iterate_minibatches(X, None, batch_size, shuffle=False)]
     return np.concatenate(parts, axis=0)
 
@@ -257,7 +248,7 @@ def evaluate(model, loss_fn, X, y, batch_size: int | None = 4096) -> tuple[float
     total_loss, total_correct, counting, n = 0.0, 0, True, 0
     kind = _label_kind(y)
     X = _as_model_dtype(X, _parameters(model))
-    with _EvalMode(model), np.errstate(over="ignore", invalid="ignore"):  # a NaN loss says it all
+    with _eval_mode(model), np.errstate(over="ignore", invalid="ignore"):  # a NaN loss says it all
         for xb, yb in iterate_minibatches(X, y, batch_size, shuffle=False):
             try:
                 loss, out = _batch_loss(model, loss_fn, xb, yb)
@@ -275,9 +266,12 @@ def evaluate(model, loss_fn, X, y, batch_size: int | None = 4096) -> tuple[float
 
 def accuracy(model, X, y) -> float:
     """Fraction of correctly classified samples (see :func:`evaluate` for how outputs become classes)."""
-    correct = _n_correct(predict(model, X), y, _label_kind(y), None)
+    out = predict(model, X)
+    correct = _n_correct(out, y, _label_kind(y), None)
     if correct is None:
-        raise ValueError("accuracy needs class labels: integer labels (n,), one-hot (n, k), 0/1 or ±1 labels")
+        raise ValueError("y must hold class labels that fit the model's outputs (integer labels (n,) or one-hot "
+                         f"rows (n, k) for k scores, 0/1 or ±1 labels for one output), got y of shape "
+                         f"{np.shape(y)} for outputs of shape {out.shape}")
     return correct / len(np.asarray(y))
 
 
