@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_rng
+from ._checks import as_positive, as_rng
 from .layers import Module
 
 
@@ -29,13 +29,13 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     if not isinstance(x, np.ndarray):
         raise ValueError(f"x must be a numpy array that f reads, got {type(x).__name__}")
     if x.dtype != np.float64:
-        raise ValueError(f"numerical_gradient needs a float64 array (float32 is too coarse), got {x.dtype}")
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps}")
+        raise ValueError(f"x must be a float64 array (float32 is too coarse for finite differences), "
+                         f"got dtype {x.dtype}")
+    eps = as_positive(eps, "eps")
     grad = np.zeros_like(x)
     flat, grad_flat = x.reshape(-1), grad.reshape(-1)
     if not np.shares_memory(flat, x):
-        raise ValueError("x must be contiguous so that it can be perturbed in place")
+        raise ValueError("x must be contiguous so that it can be perturbed in place, got a non-contiguous view")
     for i in range(flat.size):
         old = flat[i]
         flat[i] = old + eps
@@ -69,7 +69,7 @@ class GradientReport(list):
 
 
 def check_gradients(model: Module, x, target=None, loss_fn=None, eps: float = 1e-6, tol: float = 1e-7,
-                    rng=None, check_input: bool = True) -> GradientReport:
+                    rng=None) -> GradientReport:
     """Check every analytic gradient of ``model`` (its input and each Parameter) against finite differences.
 
     The scalar objective is ``loss_fn(model(x), target)`` when a loss is given, otherwise ⟨G, model(x)⟩ for a
@@ -80,10 +80,11 @@ def check_gradients(model: Module, x, target=None, loss_fn=None, eps: float = 1e
     error exceeds ``tol``.
     """
     x = np.array(x, dtype=np.float64)  # a private copy: perturbed in place below
+    tol = as_positive(tol, "tol")
     params = model.parameters()
     for i, p in enumerate(params):
         if p.data.dtype != np.float64:
-            raise ValueError(f"check_gradients needs float64 parameters; parameter {i} is {p.data.dtype}")
+            raise ValueError(f"parameter {i} must be float64 to check its gradient, got {p.data.dtype}")
     if loss_fn is None:
         upstream = as_rng(rng).standard_normal(np.shape(model(x)))
 
@@ -102,10 +103,12 @@ def check_gradients(model: Module, x, target=None, loss_fn=None, eps: float = 1e
         loss_fn(out, target)
         grad_x = model.backward(loss_fn.backward())
     analytic = [p.grad.copy() for p in params]
+    if grad_x is None:
+        raise ValueError("model.backward must return ∂L/∂x, got None (a first Linear layer with "
+                         "needs_input_grad = False skips it: set it to True to check the gradients)")
 
     report = GradientReport()
-    if check_input:
-        report.append(("input", x.shape, relative_error(grad_x, numerical_gradient(objective, x, eps))))
+    report.append(("input", x.shape, relative_error(grad_x, numerical_gradient(objective, x, eps))))
     for i, (p, g) in enumerate(zip(params, analytic)):
         name = f"{i}: {p.name or 'param'}"
         report.append((name, p.data.shape, relative_error(g, numerical_gradient(objective, p.data, eps))))

@@ -72,6 +72,13 @@ def test_check_gradients_with_a_loss_and_float32_refusal(rng):
         check_gradients(Linear(2, 2, dtype=np.float32), np.ones((1, 2)))
 
 
+def test_check_gradients_needs_the_input_gradient(rng):
+    model = Sequential(Linear(3, 2, rng=rng))
+    model[0].needs_input_grad = False
+    with pytest.raises(ValueError, match="must return ∂L/∂x, got None"):
+        check_gradients(model, rng.normal(size=(4, 3)))
+
+
 class _Square(Module):
     def forward(self, x):
         self.x = x
