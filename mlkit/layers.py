@@ -185,9 +185,9 @@ class Linear(Module):
         if self.x is None:
             raise RuntimeError("Linear.backward called before forward")
         g = np.asarray(grad_output, dtype=self.dtype)
-        if g.shape != (self.x.shape[0], self.out_features):
-            raise ValueError(f"Linear.backward grad_output must have shape {(self.x.shape[0], self.out_features)}"
-                             f" like the output, got shape {g.shape}")
+        expected = (self.x.shape[0], self.out_features)  # the output's shape
+        if g.shape != expected:
+            raise ValueError(f"Linear.backward grad_output must have shape {expected}, got shape {g.shape}")
         self.W.grad += self.x.T @ g          # ∂L/∂W = xᵀ g
         if self.b is not None:
             self.b.grad += g.sum(axis=0)     # ∂L/∂b = Σ_rows g
