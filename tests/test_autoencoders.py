@@ -11,6 +11,8 @@ from helpers import t64
 from mlkit.autoencoders import Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder
 from mlkit.gradcheck import check_gradients, numerical_gradient, relative_error
 
+pytestmark = pytest.mark.lecture09
+
 N, D, M = 5, 6, 4
 
 # (model class, constructor options): each is combined with tied ∈ {False, True} and the valid reconstructions
