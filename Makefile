@@ -2,6 +2,7 @@
 #   make run    execute every lecture headless and build the offline course site in build/site/
 #   make test   the full test suite (the command CI runs)
 #   make lab    open JupyterLab on the course
+#   make hub    a trial JupyterHub for a class on http://127.0.0.1:8000 (deploy/; HUB_ARGS="--port 8100 ...")
 #   make grade  the instructor pipeline on sample submissions, in a temporary course directory
 #   make grade-class ASSIGNMENT=03_backprop [WORKERS=N]   autograde a class's submissions in parallel
 #   make bench  timing and accuracy benchmarks (benchmarks/results.md); fetches MNIST into the cache first
@@ -20,7 +21,7 @@ THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 ASSIGNMENT ?=
 WORKERS ?=
 
-.PHONY: setup run test lab grade grade-class bench clean
+.PHONY: setup run test lab hub grade grade-class bench clean
 
 setup: $(STAMP)
 
@@ -48,12 +49,17 @@ grade-class: setup
 test: setup
 	$(THREADS) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Containers often run as root, which JupyterLab refuses unless told.
 lab: setup
-	$(BIN)/jupyter lab
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
+
+HUB_ARGS ?=
+hub: setup
+	$(THREADS) $(BIN)/python deploy/hub.py $(HUB_ARGS)
 
 bench: setup
 	$(BIN)/python scripts/fetch_mnist.py || echo "no full MNIST: the benchmark uses the offline digits"
 	$(BIN)/python benchmarks/bench.py
 
 clean:
-	rm -rf build .pytest_cache .hypothesis
+	rm -rf build .pytest_cache .hypothesis deploy/node_modules
