@@ -215,7 +215,7 @@ class Adagrad(Optimizer):
         lr_t = self.lr / (1 + (self.t - 1) * self.lr_decay)
         G = state["sum"]
         G += g * g
-        theta -= lr_t * g / (np.sqrt(G) + self.eps)
+        theta -= lr_t * (g / (np.sqrt(G) + self.eps))
 
 
 class RMSprop(Optimizer):
@@ -272,7 +272,7 @@ class RMSprop(Optimizer):
             b += g / d
             theta -= self.lr * b
         else:
-            theta -= self.lr * g / d
+            theta -= self.lr * (g / d)
 
 
 class Adam(Optimizer):
