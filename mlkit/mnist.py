@@ -83,8 +83,7 @@ class IdxDataset:
 
 DATASETS = {
     "mnist": IdxDataset(
-        name="mnist",
-        title="MNIST",
+        name="mnist", title="MNIST",
         files={
             "train_images": IdxFile("train-images-idx3-ubyte.gz",
                                     "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
@@ -99,14 +98,11 @@ DATASETS = {
                                    "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
                                    "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
         },
-        mirrors=(
-            "https://ossci-datasets.s3.amazonaws.com/mnist/",
-            "https://storage.googleapis.com/cvdf-datasets/mnist/",
-        ),
+        mirrors=("https://ossci-datasets.s3.amazonaws.com/mnist/",
+                 "https://storage.googleapis.com/cvdf-datasets/mnist/"),
     ),
     "fashion-mnist": IdxDataset(
-        name="fashion-mnist",
-        title="Fashion-MNIST",
+        name="fashion-mnist", title="Fashion-MNIST",
         files={
             "train_images": IdxFile("train-images-idx3-ubyte.gz",
                                     "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
@@ -121,10 +117,8 @@ DATASETS = {
                                    "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
                                    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
         },
-        mirrors=(
-            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-            "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
-        ),
+        mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+                 "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"),
         system_dirs=("/usr/share/datasets/fashion-mnist",),
     ),
 }
