@@ -59,6 +59,9 @@ def prepare_course(course: Path, owner: str | None) -> None:
         entry = pwd.getpwnam(owner)
         for path in [course, *course.rglob("*")]:
             os.chown(path, entry.pw_uid, entry.pw_gid)
+    # The hidden checks (specs/), the gradebook and the grading secret are the instructor's alone: with
+    # system accounts, students must not read them.
+    course.chmod(0o700)
 
 
 def prepare(state: Path, mode: str, instructors: list[str]) -> None:

@@ -40,11 +40,9 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 NEEDED = {"chromium": CHROMIUM, "chromedriver": CHROMEDRIVER, "bwrap": shutil.which("bwrap") or "/usr/bin/bwrap",
           "npm": shutil.which("npm") or "/usr/bin/npm"}
 MISSING = [name for name, path in NEEDED.items() if not os.path.exists(path)]
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(bool(MISSING), reason=f"the hub test needs {', '.join(MISSING)}: `sudo apt-get install "
-                                             "chromium chromium-driver bubblewrap npm`"),
-]
+needs_browser_and_hub = pytest.mark.skipif(
+    bool(MISSING), reason=f"the hub test needs {', '.join(MISSING)}: `sudo apt-get install chromium "
+                          "chromium-driver bubblewrap npm`")
 
 ASSIGNMENT = "01_perceptron"
 PASSWORD = "a-trial-password"
@@ -253,6 +251,8 @@ def _answer_and_test(s: Session, url: str) -> None:
     assert not errors, f"the visible test failed in the browser: {errors[0].text[:500]}"
 
 
+@pytest.mark.slow
+@needs_browser_and_hub
 def test_student_and_instructor_loop(hub, browser):
     url, state = hub
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
@@ -325,3 +325,10 @@ def test_student_and_instructor_loop(hub, browser):
         assert "BEGIN HIDDEN" not in browser.page_source
 
     print(f"\nthe loop took {time.monotonic() - started:.0f} s in the browser")
+
+
+def test_the_kubernetes_starting_point_is_valid_yaml():
+    yaml = pytest.importorskip("yaml")
+    values = yaml.safe_load((ROOT / "deploy" / "z2jh-values.yaml").read_text())
+    assert values["singleuser"]["storage"]["extraVolumeMounts"][0]["mountPath"] == "/srv/nbgrader/exchange"
+    compile(values["hub"]["extraConfig"]["mlkit-roles"], "mlkit-roles", "exec")  # the hook is valid Python
