@@ -288,7 +288,8 @@ class Adam(Optimizer):
         v̂ = v / (1 − β₂ᵗ)
         θ = θ − η m̂ / (√v̂ + ε)
 
-    As in torch, ε is added *after* the bias correction, to √v̂ (not to √v).
+    As in torch, ε is added *after* the bias correction, to √v̂ (not to √v), and m̂'s correction goes into
+    the step size, η m̂ = (η / (1 − β₁ᵗ)) m (one pass less over the arrays).
     """
 
     _hyperparameters = ("lr", "betas", "eps", "weight_decay", "amsgrad")
@@ -319,9 +320,9 @@ class Adam(Optimizer):
         v += (1 - beta2) * g * g
         if self.amsgrad:
             v = np.maximum(state["v_max"], v, out=state["v_max"])
-        m_hat = m / (1 - beta1 ** self.t)
-        v_hat = v / (1 - beta2 ** self.t)
-        theta -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        step_size = self.lr / (1 - beta1 ** self.t)            # η m̂ = η m / (1 − β₁ᵗ)
+        denom = np.sqrt(v / (1 - beta2 ** self.t)) + self.eps  # √v̂ + ε
+        theta -= step_size * m / denom
 
 
 class AdamW(Adam):
