@@ -48,7 +48,8 @@ import copy
 
 import numpy as np
 
-from ._checks import as_float_array, as_float_dtype, as_positive_int, as_rng, check_finite
+from ._checks import (as_float_array, as_float_dtype, as_nonnegative, as_number, as_positive_int, as_rng,
+                      check_finite, in_interval)
 from .activations import Sigmoid, Tanh, get_activation
 from .layers import Module, Parameter
 from .losses import BCELoss, MSELoss
@@ -268,14 +269,14 @@ class SparseAutoencoder(Autoencoder):
         super().__init__(n_inputs, n_hidden, activation, output_activation, tied, rng, reconstruction, dtype)
         if penalty not in ("l1", "kl"):
             raise ValueError(f"penalty must be 'l1' or 'kl', got {penalty!r}")
-        if not lam >= 0 or not beta >= 0:
-            raise ValueError(f"lam and beta must be ≥ 0, got lam={lam}, beta={beta}")
-        if not 0.0 < rho < 1.0:
-            raise ValueError(f"rho must be in (0, 1), got {rho}")
+        self.lam, self.beta = as_nonnegative(lam, "lam"), as_nonnegative(beta, "beta")
+        self.rho = as_number(rho, "rho")
+        if not 0.0 < self.rho < 1.0:
+            raise ValueError(f"rho must be a number in (0, 1), got {rho!r}")
         if penalty == "kl" and not isinstance(self.f, Sigmoid):
             raise ValueError("penalty='kl' treats h as a firing probability: activation must be 'sigmoid', "
                              f"got {type(self.f).__name__}")
-        self.penalty, self.lam, self.rho, self.beta = penalty, float(lam), float(rho), float(beta)
+        self.penalty = penalty
         self.rho_hat_ = None
 
     def _penalty_forward(self, h):
@@ -322,11 +323,11 @@ class DenoisingAutoencoder(Autoencoder):
         super().__init__(n_inputs, n_hidden, activation, output_activation, tied, rng, reconstruction, dtype)
         if noise not in ("gaussian", "mask"):
             raise ValueError(f"noise must be 'gaussian' or 'mask', got {noise!r}")
-        if noise == "gaussian" and not noise_level >= 0:
-            raise ValueError(f"noise_level (σ of the Gaussian noise) must be ≥ 0, got {noise_level}")
-        if noise == "mask" and not 0.0 <= noise_level <= 1.0:
-            raise ValueError(f"noise_level (masking probability) must be in [0, 1], got {noise_level}")
-        self.noise, self.noise_level = noise, float(noise_level)
+        if noise == "gaussian":
+            self.noise_level = as_nonnegative(noise_level, "noise_level (σ of the Gaussian noise)")
+        else:
+            self.noise_level = in_interval(noise_level, "noise_level (masking probability)", 0, 1)
+        self.noise = noise
         self.x_corrupted_ = None
 
     def corrupt(self, x) -> np.ndarray:
@@ -381,9 +382,7 @@ class ContractiveAutoencoder(Autoencoder):
         if not isinstance(self.f, (Sigmoid, Tanh)):
             raise ValueError("ContractiveAutoencoder supports activation 'sigmoid' or 'tanh', "
                              f"got {type(self.f).__name__}")
-        if not lam >= 0:
-            raise ValueError(f"lam must be ≥ 0, got {lam}")
-        self.lam = float(lam)
+        self.lam = as_nonnegative(lam, "lam")
         self.jacobian_norm_ = None
 
     def _slope(self, h):
