@@ -166,6 +166,24 @@ def test_accuracy_for_binary_outputs(rng):
         accuracy(net, X, rng.normal(size=30))
 
 
+def test_the_loss_names_the_decision_threshold_for_0_1_labels(rng):
+    """Labels 0/1 with one output: class 1 when the output reaches loss_fn.decision_threshold (default 0.5)."""
+    X = rng.normal(size=(40, 2))
+    net = Sequential(Linear(2, 1, rng=rng))
+    s = net(X)[:, 0]
+    y01 = (X[:, 0] > 0).astype(int)  # shape (n,): 0/1 targets for a model with one output
+
+    class ShiftedLoss(MSELoss):
+        decision_threshold = 0.25
+
+    for loss_fn, threshold in [(MSELoss(), 0.5), (BCEWithLogitsLoss(), 0.0), (ShiftedLoss(), 0.25)]:
+        expected = np.mean((s >= threshold) == y01)
+        assert evaluate(net, loss_fn, X, y01[:, None])[1] == pytest.approx(expected)
+    two_scores = Sequential(Linear(2, 2, rng=rng))  # the same labels are class indices for two scores
+    assert evaluate(two_scores, CrossEntropyLoss(), X, y01)[1] == pytest.approx(
+        np.mean(two_scores(X).argmax(axis=1) == y01))
+
+
 def test_float32_training_stays_float32(rng):
     X, y = rng.normal(size=(64, 5)).astype(np.float32), rng.integers(0, 3, 64)
     net = Sequential(Linear(5, 8, rng=rng, dtype=np.float32), A.ReLU(), Linear(8, 3, rng=rng, dtype=np.float32))
