@@ -1,8 +1,9 @@
 """mlkit — neural networks from first principles, in numpy.
 
 Modules: ``layers`` (Parameter, Module, Linear, Sequential, Dropout), ``activations``, ``losses``,
-``gradcheck``, ``optim``, ``train``, ``perceptron``, ``autoencoders``, ``data`` and ``plotting`` (the only
-one that imports matplotlib, so it is not imported here).
+``gradcheck``, ``optim`` (its learning-rate schedules live in ``schedules``), ``train``, ``perceptron``,
+``autoencoders``, ``data`` (toy data sets; MNIST and Fashion-MNIST come from ``mnist``, reading ``idx`` files)
+and the package ``plotting`` (the only part that imports matplotlib, so it is not imported here).
 """
 
 from . import activations, autoencoders, data, gradcheck, layers, losses, optim, perceptron, train
