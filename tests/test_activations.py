@@ -12,6 +12,8 @@ from helpers import away_from, t64
 from mlkit import activations as A
 from mlkit.gradcheck import check_gradients
 
+pytestmark = pytest.mark.lecture04
+
 torch.set_default_dtype(torch.float64)
 
 # (mlkit module factory, torch function, kinks where the derivative jumps)

@@ -10,6 +10,8 @@ from mlkit.gradcheck import GradientCheckError, check_gradients, numerical_gradi
 from mlkit.layers import Linear, Module, Sequential
 from mlkit.losses import MSELoss
 
+pytestmark = pytest.mark.lecture05
+
 
 def test_numerical_gradient_of_known_functions(rng):
     x = rng.normal(size=(3, 4))

@@ -10,6 +10,8 @@ from mlkit.gradcheck import check_gradients
 from mlkit.layers import Dropout, Linear, Module, Parameter, Sequential
 from mlkit.losses import CrossEntropyLoss, MSELoss
 
+pytestmark = pytest.mark.lecture05  # the Dropout tests also lecture11: ALSO in conftest.py
+
 torch.set_default_dtype(torch.float64)
 
 

@@ -10,6 +10,8 @@ import torch
 import mlkit.optim as mo
 from mlkit.layers import Linear, Parameter
 
+pytestmark = pytest.mark.lecture06  # the AdamW tests also lecture11: ALSO in conftest.py
+
 SHAPES = [(3, 4), (5,), (2, 3, 2)]
 N_STEPS = 25
 

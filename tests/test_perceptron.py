@@ -6,6 +6,8 @@ import pytest
 from mlkit.perceptron import (GATE_WEIGHTS, Perceptron, augment, hardlim, hardlim_neuron, margin,
                               novikoff_bound, xor_network)
 
+pytestmark = pytest.mark.lecture01  # the XOR tests also lecture03: ALSO in conftest.py
+
 X_GATE = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 TRUTH = {
     "and": np.array([0, 0, 0, 1]),

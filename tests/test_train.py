@@ -13,6 +13,8 @@ from mlkit.losses import BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, MSELoss
 from mlkit.optim import SGD, Adam, StepLR
 from mlkit.train import History, TrainingDiverged, accuracy, evaluate, fit, iterate_minibatches, predict
 
+pytestmark = pytest.mark.lecture07  # the XOR tests also lecture03, the worked example lecture05: ALSO in conftest.py
+
 
 @pytest.mark.parametrize("batch_size, sizes", [(4, [4, 4, 2]), (10, [10]), (None, [10]), (1, [1] * 10),
                                                (32, [10])])
