@@ -23,12 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import grade_demo as g  # noqa: E402
+from course_timing import ROOT, load_script
+from mlgrade.nbgrader_plugins import ensure_secret
+from mlgrade.parallel import autograde
 
-from mlgrade.nbgrader_plugins import ensure_secret  # noqa: E402
-from mlgrade.parallel import autograde  # noqa: E402
+g = load_script("grade_demo")
 
 ADVERSARIAL = ["kernel_exit", "hostile", "tampered_loud", "reads_solutions", "cheats"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from pathlib import Path
 
 import numpy as np
 
@@ -65,7 +66,18 @@ def markdown(report: dict) -> str:
         out += recipe_section(report)
     if report["course"] is not None:
         out += course_section(report["course"])
+    out += grading_scale_section()
     return "\n".join(out) + "\n"
+
+
+def grading_scale_section() -> list[str]:
+    """The latest class-scale grading run (benchmarks/grading_scale.py writes grading_scale.md; it takes a
+    quarter of an hour, so bench.py does not run it)."""
+    written = Path(__file__).with_name("grading_scale.md")
+    if not written.exists():
+        return []
+    lines = written.read_text().splitlines()
+    return ["## " + lines[0].lstrip("# "), *lines[1:], ""]
 
 
 def summary_section(report: dict) -> list[str]:
