@@ -84,41 +84,30 @@ class IdxDataset:
 # MNIST and Fashion-MNIST publish their four files under the same names.
 PUBLISHED_NAMES = {"train_images": "train-images-idx3-ubyte.gz", "train_labels": "train-labels-idx1-ubyte.gz",
                    "test_images": "t10k-images-idx3-ubyte.gz", "test_labels": "t10k-labels-idx1-ubyte.gz"}
+CHECKSUMS = Path(__file__).with_name("checksums.sha256")  # the format of `sha256sum`: <sha256>  <set>/<file>
 
 
-def _published_files(**checksums) -> dict:
-    """The four IdxFiles of a data set, from the (gz_sha256, idx_sha256) pair of each."""
-    return {key: IdxFile(PUBLISHED_NAMES[key], *checksums[key]) for key in PUBLISHED_NAMES}
+def _published_files(dataset: str) -> dict:
+    """The four IdxFiles of ``dataset``, with the sha256 of each published .gz and of its raw IDX bytes."""
+    sha256 = {}
+    for line in CHECKSUMS.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            digest, path = line.split()
+            sha256[path] = digest
+    return {key: IdxFile(name, sha256[f"{dataset}/{name}"], sha256[f"{dataset}/{name[:-3]}"])
+            for key, name in PUBLISHED_NAMES.items()}
 
 
 DATASETS = {
     "mnist": IdxDataset(
         name="mnist", title="MNIST",
-        files=_published_files(
-            train_images=("440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-                          "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-            train_labels=("3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-                          "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-            test_images=("8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-                         "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-            test_labels=("f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-                         "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
-        ),
+        files=_published_files("mnist"),
         mirrors=("https://ossci-datasets.s3.amazonaws.com/mnist/",
                  "https://storage.googleapis.com/cvdf-datasets/mnist/"),
     ),
     "fashion-mnist": IdxDataset(
         name="fashion-mnist", title="Fashion-MNIST",
-        files=_published_files(
-            train_images=("3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-                          "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
-            train_labels=("a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-                          "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
-            test_images=("346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-                         "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
-            test_labels=("67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
-                         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
-        ),
+        files=_published_files("fashion-mnist"),
         mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
                  "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"),
         system_dirs=("/usr/share/datasets/fashion-mnist",),
@@ -192,14 +181,19 @@ def official_contents(data: bytes, f: IdxFile):
 _TO_CALLER = 5
 
 
+def _copies(folder: Path, f: IdxFile):
+    """Each copy of ``f`` in ``folder`` (the .gz archive, then the raw IDX file) as (path, content, reason):
+    the official IDX bytes, or None and why not."""
+    for path in (folder / f.filename, folder / f.raw_name):
+        if path.is_file():
+            yield path, *official_contents(path.read_bytes(), f)
+
+
 def _from_cache(spec: IdxDataset, folder: Path) -> dict:
     """The verified files found in the cache; a file that fails the check is reported and deleted."""
     contents = {}
     for key, f in spec.files.items():
-        for path in (folder / f.filename, folder / f.raw_name):
-            if not path.is_file():
-                continue
-            content, reason = official_contents(path.read_bytes(), f)
+        for path, content, reason in _copies(folder, f):
             if content is not None:
                 contents[key] = content
                 break
@@ -216,10 +210,7 @@ def _from_system_copy(spec: IdxDataset, contents: dict) -> None:
         for key, f in spec.files.items():
             if key in contents:
                 continue
-            for path in (directory / f.filename, directory / f.raw_name):
-                if not path.is_file():
-                    continue
-                content, reason = official_contents(path.read_bytes(), f)
+            for path, content, reason in _copies(directory, f):
                 if content is not None:
                     contents[key] = content
                     break
