@@ -299,9 +299,10 @@ for name in {modules!r}:
 import importlib.util
 folders = [d for name in ('mlkit', 'torch') if (spec := importlib.util.find_spec(name)) is not None
            for d in (spec.submodule_search_locations or [])]
-wanted = {stems!r}
+wanted = {module_paths!r}
 for path in [p for d in folders for p in glob.glob(d + '/**/*.py*', recursive=True)]:
-    if '/torch/' not in path and os.path.basename(path).split('.')[0] not in wanted:
+    module = os.path.join(os.path.dirname(path).replace('/__pycache__', ''), os.path.basename(path).split('.')[0])
+    if '/torch/' not in path and not any(module.endswith('/' + w) for w in wanted):
         continue
     try:
         text = open(path, 'rb').read()
@@ -328,7 +329,7 @@ def grabs_reference(a: Assignment, unavailable) -> nbformat.NotebookNode:
     or read the reference code (the assignment's mlkit modules, torch) to run it in place of its own."""
     nb = nbformat.from_dict(a.release)
     code = GRAB_REFERENCE.format(modules=[*unavailable, "torch", "mlgrade.spec", "mlgrade.checks"],
-                                 stems=sorted(m.rsplit(".", 1)[-1] for m in unavailable))
+                                 module_paths=sorted(m.replace(".", "/") for m in unavailable))
     nb.cells.insert(next(i for i, c in enumerate(nb.cells) if nbmeta(c).get("solution")),
                     nbformat.v4.new_code_cell(code))
     return nb

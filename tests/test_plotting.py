@@ -399,3 +399,27 @@ def test_backprop_graph_options():
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="positive integer"):
             mp.plot_backprop_graph(bad)
+
+
+
+def test_plotting_imports_where_the_grader_hides_mlkit_train(tmp_path):
+    """Exercise 05 draws with mlkit.plotting while grading hides mlkit.train (a reference it asks for): mlkit as
+    the sandbox shows it (lazy __init__, train.py replaced by a stub that raises) must still import plotting."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from pathlib import Path
+
+    import mlkit
+    from mlgrade.sandbox import LAZY_INIT, _stub_text
+
+    package = tmp_path / "mlkit"
+    shutil.copytree(Path(mlkit.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    (package / "__init__.py").write_text(LAZY_INIT)
+    (package / "train.py").write_text(_stub_text("mlkit.train", "05_mnist_mlp"))
+    run = subprocess.run([sys.executable, "-c", "import mlkit.plotting; print('ok')"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(tmp_path), "MPLBACKEND": "Agg"})
+    assert run.stdout.strip() == "ok", run.stderr[-2000:]

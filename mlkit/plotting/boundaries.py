@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import ListedColormap
 
-from .. import train
 from ._common import as_points_2d, labels_per_point, new_axes, padded_limits, scatter_classes
 
 _MAX_DISCRETE_CLASSES = 20
@@ -23,7 +22,8 @@ def _model_outputs(model, points, method):
         return model.predict(points)
     if not callable(model):
         raise ValueError(f"expected a predict function or a model with .predict, got {type(model).__name__}")
-    return train.predict(model, points)
+    from ..train import predict  # here, not at the top: importing mlkit.plotting must not need mlkit.train
+    return predict(model, points)
 
 
 def plot_decision_boundary(model, X, y=None, ax=None, resolution=200, padding=0.1, method=None,
