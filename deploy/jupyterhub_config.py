@@ -38,7 +38,8 @@ c.JupyterHub.ip = os.environ.get("MLKIT_HUB_IP", "127.0.0.1")
 c.JupyterHub.port = int(os.environ.get("MLKIT_HUB_PORT", "8000"))
 c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = int(os.environ.get("MLKIT_HUB_INTERNAL_PORT", c.JupyterHub.port + 1))
-c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{int(os.environ.get('MLKIT_HUB_PROXY_API_PORT', c.JupyterHub.port + 2))}"
+PROXY_API_PORT = int(os.environ.get("MLKIT_HUB_PROXY_API_PORT", c.JupyterHub.port + 2))
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{PROXY_API_PORT}"
 # configurable-http-proxy comes from npm, installed into deploy/node_modules by deploy/hub.py
 c.ConfigurableHTTPProxy.command = [str(DEPLOY / "node_modules" / ".bin" / "configurable-http-proxy")]
 
