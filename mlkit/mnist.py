@@ -176,8 +176,7 @@ def official_contents(data: bytes, f: IdxFile):
     return None, f"sha256 {content_hash} (expected {f.idx_sha256})"
 
 
-# A warning raised in one of the three helpers below reaches the caller of load_mnist through
-# helper -> _find_idx_files -> _load_idx_dataset -> load_mnist -> the caller.
+# stacklevel: helper -> _find_idx_files -> _load_idx_dataset -> load_mnist -> the caller of load_mnist
 _TO_CALLER = 5
 
 

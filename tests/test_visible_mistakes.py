@@ -25,21 +25,23 @@ def _hidden(table, mistake: str) -> tuple[str, str]:
     return function, source
 
 
+# the visible test's message for a (w, b) that does not separate the data, before what the function did
+NOT_SEPARATING = ("novikoff_bound should raise a ValueError for w = [-1, 0], b = 0 (margin -1): (w, b) does not "
+                  "separate the data (margin gamma <= 0), so there is no bound; ")
+
 MISTAKES = {
     # what the student got wrong: (assignment, test cell, (function, replacement source), part of the message)
     "predict returns booleans": ("01_perceptron", "test_predict", _hidden(hidden_01, "booleans instead of integers"),
                                  "predict returned booleans (True/False): return an integer array of 0s and 1s"),
     "novikoff_bound returns a negative bound instead of raising": (
         "01_perceptron", "test_novikoff_bound", _hidden(hidden_01, "no ValueError for a non-separating (w, b)"),
-        "novikoff_bound should raise a ValueError for w = [-1, 0], b = 0 (margin -1): (w, b) does not separate "
-        "the data (margin gamma <= 0), so there is no bound; it returned 2.0"),
+        NOT_SEPARATING + "it returned 2.0"),
     "novikoff_bound accepts a margin of exactly 0": (
         "01_perceptron", "test_novikoff_bound", _hidden(hidden_01, "a margin of exactly 0 accepted"),
         "novikoff_bound should raise a ValueError for w = [0, 1], b = 0 (margin 0)"),
     "novikoff_bound raises another exception than ValueError": (
         "01_perceptron", "test_novikoff_bound", _hidden(hidden_01, "another exception than ValueError"),
-        "novikoff_bound should raise a ValueError for w = [-1, 0], b = 0 (margin -1): (w, b) does not separate "
-        "the data (margin gamma <= 0), so there is no bound; it raised AssertionError"),
+        NOT_SEPARATING + "it raised AssertionError"),
     "relu_grad = 1 at z = 0": (
         "02_activations_losses", "test_relu", _hidden(hidden_02, "relu_grad = 1 at z = 0"),
         "relu_grad([0]) (at the kink z = 0 the derivative is 0, as in PyTorch: 1 where z > 0, not z >= 0)"),
